@@ -1,0 +1,4 @@
+from .errors import DataValidationError
+from .transforms import *  # noqa: F401,F403
+
+__all__ = ['DataValidationError']

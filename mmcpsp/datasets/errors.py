@@ -1,0 +1,35 @@
+"""The one error type that bad dataset files raise."""
+from typing import Any, Optional
+
+
+class DataValidationError(ValueError):
+    """A dataset file is not as the distributed dataset describes it.
+
+    The message names the file, the key or row, what was expected and what
+    was found, e.g.::
+
+        data/ave/labels.h5: key 'avadataset', row 17: expected a one-hot
+        row over 29 columns, found 2 columns set
+
+    ``tools/train.py`` and ``tools/test.py`` print it alone, without a
+    traceback, and exit with status 2.
+    """
+
+    def __init__(self,
+                 path: str,
+                 expected: str,
+                 found: Any,
+                 key: Optional[str] = None,
+                 row: Optional[Any] = None) -> None:
+        self.path = str(path)
+        self.key = key
+        self.row = row
+        self.expected = expected
+        self.found = found
+        where = [self.path]
+        if key is not None:
+            where.append(f'key {key!r}')
+        if row is not None:
+            where.append(f'row {row}')
+        super().__init__(
+            f'{", ".join(where)}: expected {expected}, found {found}')

@@ -1,0 +1,3 @@
+from .formatting import PackAVELInputs
+
+__all__ = ['PackAVELInputs']

@@ -1,0 +1,3 @@
+from .hooks import EpochSeedHook, SafeCheckpointHook
+
+__all__ = ['EpochSeedHook', 'SafeCheckpointHook']

@@ -1,0 +1,4 @@
+from .epoch_seed_hook import EpochSeedHook
+from .safe_checkpoint_hook import SafeCheckpointHook
+
+__all__ = ['EpochSeedHook', 'SafeCheckpointHook']

@@ -1,0 +1,48 @@
+"""Per-segment fields carried by ``ActionDataSample`` in mmcpsp.
+
+``gt_label`` is not used: MMAction2 reads it as a (multi-)label of the clip.
+Labels are class indices, with background = C (the number of event classes).
+"""
+from typing import Optional, Sequence
+
+import torch
+from mmaction.structures import ActionDataSample
+
+#: LongTensor [T], class index per segment, background = C.
+GT_SEGMENT_LABELS = 'gt_segment_labels'
+#: LongTensor [] (0-d), video class index (weakly supervised training).
+GT_VIDEO_LABEL = 'gt_video_label'
+#: LongTensor [T], predicted class index per segment, background = C.
+PRED_SEGMENT_LABELS = 'pred_segment_labels'
+#: Tensor [T], sigmoid of the event logits.
+PRED_EVENT_SCORES = 'pred_event_scores'
+#: Tensor [C], softmax of the category logits.
+PRED_CATEGORY_SCORES = 'pred_category_scores'
+
+
+def stack_segment_labels(
+        data_samples: Sequence[ActionDataSample]) -> Optional[torch.Tensor]:
+    """Stack ``gt_segment_labels`` of a batch into a LongTensor [B, T].
+
+    Returns None when any sample lacks them (weakly supervised training).
+    """
+    if not data_samples or not all(
+            GT_SEGMENT_LABELS in sample for sample in data_samples):
+        return None
+    return torch.stack(
+        [sample.get(GT_SEGMENT_LABELS).long() for sample in data_samples])
+
+
+def stack_video_labels(
+        data_samples: Sequence[ActionDataSample]) -> Optional[torch.Tensor]:
+    """Stack ``gt_video_label`` of a batch into a LongTensor [B].
+
+    Returns None when any sample lacks it.
+    """
+    if not data_samples or not all(
+            GT_VIDEO_LABEL in sample for sample in data_samples):
+        return None
+    return torch.stack([
+        torch.as_tensor(sample.get(GT_VIDEO_LABEL)).long().reshape(())
+        for sample in data_samples
+    ])
