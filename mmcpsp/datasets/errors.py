@@ -12,13 +12,14 @@ class DataValidationError(ValueError):
         row over 29 columns, found 2 columns set
 
     ``tools/train.py`` and ``tools/test.py`` print it alone, without a
-    traceback, and exit with status 2.
+    traceback, and exit with status 2. Given only its first argument, the
+    error carries that text as its whole message.
     """
 
     def __init__(self,
                  path: str,
-                 expected: str,
-                 found: Any,
+                 expected: Optional[str] = None,
+                 found: Any = None,
                  key: Optional[str] = None,
                  row: Optional[Any] = None) -> None:
         self.path = str(path)
@@ -26,6 +27,10 @@ class DataValidationError(ValueError):
         self.row = row
         self.expected = expected
         self.found = found
+        if expected is None:
+            # A finished message: how DataLoader workers re-raise errors.
+            super().__init__(self.path)
+            return
         where = [self.path]
         if key is not None:
             where.append(f'key {key!r}')
