@@ -176,7 +176,7 @@ def make_local_writes_atomic() -> None:
     LocalBackend.put = _atomic_put
 
 
-_REGISTRY_PREFIX = re.compile(r'class `[^`]+` in [\w.]+: ')
+_REGISTRY_PREFIX = re.compile(r'class `[^`]+` in [^:\s]+: ')
 
 
 def unwrap_registry_error(message: str) -> str:

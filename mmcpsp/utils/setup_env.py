@@ -15,6 +15,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmcpsp.engine  # noqa: F401
     import mmcpsp.evaluation  # noqa: F401
     import mmcpsp.models  # noqa: F401
+    import mmcpsp.visualization  # noqa: F401
 
     if not init_default_scope:
         return

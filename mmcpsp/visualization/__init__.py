@@ -1,0 +1,3 @@
+from .optional_tensorboard import OptionalTensorboardVisBackend
+
+__all__ = ['OptionalTensorboardVisBackend']
