@@ -92,10 +92,10 @@ class TestEpochSeedHook:
         hook = HOOKS.build(dict(type='EpochSeedHook'))
         runner.train_loop._epoch = 4
         hook.before_train_epoch(runner)
-        drawn = (random.random(), np.random.rand(), torch.rand(1).item())
+        drawn = (random.random(), np.random.rand(), torch.rand(1).item())  # noqa: NPY002
         torch.manual_seed(0)
         hook.before_train_epoch(runner)
-        again = (random.random(), np.random.rand(), torch.rand(1).item())
+        again = (random.random(), np.random.rand(), torch.rand(1).item())  # noqa: NPY002
         assert drawn == again
         torch.manual_seed(runner.seed + 4)
         assert torch.rand(1).item() == drawn[2]
