@@ -5,6 +5,9 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
+from mmengine.fileio import dump
+from mmengine.utils import mkdir_or_exist
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcpsp.apis import build_runner, run_safely  # noqa: E402
@@ -20,6 +23,10 @@ def parse_args() -> argparse.Namespace:
         '--dump',
         type=str,
         help='dump the per-video predictions to a pickle file')
+    parser.add_argument(
+        '--metrics-out',
+        type=str,
+        help='also write the test metrics to this JSON file')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -62,7 +69,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    run_safely(lambda: build_runner(cfg).test())
+    metrics = run_safely(lambda: build_runner(cfg).test())
+    if args.metrics_out is not None and is_main_process():
+        mkdir_or_exist(osp.dirname(osp.abspath(args.metrics_out)))
+        dump(metrics, args.metrics_out, file_format='json')
 
 
 if __name__ == '__main__':
