@@ -1,0 +1,3 @@
+from .segment_accuracy import AVELSegmentAccuracy
+
+__all__ = ['AVELSegmentAccuracy']

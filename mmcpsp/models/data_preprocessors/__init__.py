@@ -1,0 +1,3 @@
+from .avel_data_preprocessor import AVELDataPreprocessor
+
+__all__ = ['AVELDataPreprocessor']

@@ -1,0 +1,3 @@
+from .cpsp_head import CPSPHead
+
+__all__ = ['CPSPHead']

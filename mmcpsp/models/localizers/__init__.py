@@ -1,0 +1,3 @@
+from .avel_localizer import AVELLocalizer
+
+__all__ = ['AVELLocalizer']

@@ -1,0 +1,9 @@
+from .avel_cls_loss import AVELFullyClsLoss, AVELWeaklyClsLoss
+from .avpsp_loss import AVPSPLoss, pair_similarity
+from .psa_loss import SegmentPSALoss, VideoPSALoss
+from .sspsp_loss import SSPSPLoss
+
+__all__ = [
+    'AVELFullyClsLoss', 'AVELWeaklyClsLoss', 'AVPSPLoss', 'pair_similarity',
+    'SegmentPSALoss', 'VideoPSALoss', 'SSPSPLoss'
+]
