@@ -20,7 +20,7 @@ $(STAMP): setup.py requirements/runtime.txt requirements/tests.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
-	bash tools/demo.sh $(DEMO_DATA) $(DEMO_WORK_DIR) $(DEMO_EPOCHS)
+	PYTHON=$(PY) bash tools/demo.sh $(DEMO_DATA) $(DEMO_WORK_DIR) $(DEMO_EPOCHS)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" tests
