@@ -9,6 +9,7 @@ AVELLocalizer with an AVGAEncoder backbone, a PSPNeck and a CPSPHead.
 import argparse
 import os
 import os.path as osp
+import pickle
 import sys
 
 import torch
@@ -40,8 +41,11 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    state_dict = convert_official_state_dict(
-        load_official_checkpoint(args.src), dtype=DTYPES[args.dtype])
+    try:
+        state_dict = convert_official_state_dict(
+            load_official_checkpoint(args.src), dtype=DTYPES[args.dtype])
+    except (OSError, pickle.UnpicklingError, TypeError, ValueError) as error:
+        raise SystemExit(f'Cannot convert {args.src}: {error}') from error
     checkpoint = dict(
         meta=dict(
             converted_from=osp.basename(args.src),

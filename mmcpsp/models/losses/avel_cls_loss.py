@@ -36,7 +36,7 @@ class AVELFullyClsLoss(nn.Module):
         """
         event_loss = F.binary_cross_entropy_with_logits(
             event_logits, event_mask.to(event_logits.dtype))
-        category_loss = F.cross_entropy(category_logits, video_classes)
+        category_loss = F.cross_entropy(category_logits, video_classes.long())
         return self.loss_weight * (event_loss + category_loss)
 
 

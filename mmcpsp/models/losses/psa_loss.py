@@ -52,11 +52,9 @@ class SegmentPSALoss(nn.Module):
         events = is_event.to(fused.dtype)
         backgrounds = 1 - events
         positive_sum = (affinity * events.unsqueeze(1)).sum(dim=-1)  # [B, T]
-        # Without background the mean over N is 0, so every anchor of the
-        # video contributes -log(1) = 0.
-        num_backgrounds = backgrounds.sum(dim=-1, keepdim=True).clamp(min=1)
+        num_backgrounds = backgrounds.sum(dim=-1)  # [B]
         negative_mean = (affinity * backgrounds.unsqueeze(1)).sum(
-            dim=-1) / num_backgrounds  # [B, T]
+            dim=-1) / num_backgrounds.clamp(min=1).unsqueeze(1)  # [B, T]
         ratio = positive_sum / (positive_sum + negative_mean)
         # Background rows are not anchors: their ratio is replaced before the
         # log so that neither the loss nor its gradient sees them.
@@ -64,6 +62,8 @@ class SegmentPSALoss(nn.Module):
             torch.where(is_event, ratio, torch.ones_like(ratio)))
         num_events = events.sum(dim=-1)  # [B]
         video_losses = anchor_losses.sum(dim=-1) / num_events.clamp(min=1)
+        video_losses = torch.where(num_backgrounds > 0, video_losses,
+                                   torch.zeros_like(video_losses))
         has_event = (num_events > 0).to(fused.dtype)
         loss = (video_losses * has_event).sum() / has_event.sum().clamp(min=1)
         return self.loss_weight * loss

@@ -1,0 +1,95 @@
+"""tools/model_converters/convert_official_cpsp.py, run in process.
+
+The parity test in tests/test_models runs the tool once as a subprocess.
+"""
+import importlib.util
+import os.path as osp
+import runpy
+import sys
+import tempfile
+from unittest import TestCase, mock
+
+import torch
+from mmengine.runner import load_checkpoint
+
+from mmcpsp import __version__
+from mmcpsp.registry import MODELS
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONVERTER = osp.join(REPO_ROOT, 'tools', 'model_converters',
+                     'convert_official_cpsp.py')
+_spec = importlib.util.spec_from_file_location(
+    'reference_cpsp',
+    osp.join(REPO_ROOT, 'tests', 'test_models', 'reference_cpsp.py'))
+ref = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ref)
+
+
+def _convert(*args):
+    with mock.patch.object(sys, 'argv', [CONVERTER, *args]):
+        runpy.run_path(CONVERTER, run_name='__main__')
+
+
+class TestConvertOfficialCPSP(TestCase):
+
+    def setUp(self):
+        self.tmp_dir = tempfile.TemporaryDirectory()
+        self.src = osp.join(self.tmp_dir.name, 'official.pth')
+        self.dst = osp.join(self.tmp_dir.name, 'out', 'cpsp.pth')
+        self.official = ref.random_official_state_dict(seed=3)
+
+    def tearDown(self):
+        self.tmp_dir.cleanup()
+
+    def test_wrapped_checkpoint_loads_with_load_from(self):
+        torch.save(dict(model=self.official), self.src)
+        _convert(self.src, self.dst)
+        checkpoint = torch.load(self.dst, weights_only=True)
+        self.assertEqual(
+            checkpoint['meta'], dict(
+                converted_from='official.pth',
+                source='official CPSP release',
+                dtype='float32',
+                mmcpsp_version=__version__))
+        self.assertTrue(
+            all(value.dtype == torch.float32
+                for value in checkpoint['state_dict'].values()))
+        model = MODELS.build(
+            dict(
+                type='AVELLocalizer',
+                backbone=dict(type='AVGAEncoder'),
+                neck=dict(type='PSPNeck'),
+                head=dict(type='CPSPHead', num_classes=28)))
+        load_checkpoint(model, self.dst, strict=True)
+        torch.testing.assert_close(
+            model.neck.visual_message_proj.weight,
+            self.official['module.psp.v_L1.weight'].float())
+
+    def test_float64(self):
+        torch.save(dict(state_dict=self.official), self.src)
+        _convert(self.src, self.dst, '--dtype', 'float64')
+        checkpoint = torch.load(self.dst, weights_only=True)
+        self.assertEqual(checkpoint['meta']['dtype'], 'float64')
+        self.assertTrue(
+            torch.equal(checkpoint['state_dict']['backbone.attention.'
+                                                 'audio_energy.weight'],
+                        self.official['module.attention.affine_g.weight']))
+
+    def test_unexpected_key(self):
+        self.official['module.psp.gate.weight'] = torch.zeros(3)
+        torch.save(self.official, self.src)
+        with self.assertRaisesRegex(SystemExit, 'Unexpected.*psp.gate.weight'):
+            _convert(self.src, self.dst)
+        self.assertFalse(osp.exists(self.dst))
+
+    def test_missing_file(self):
+        with self.assertRaisesRegex(SystemExit, 'Cannot convert.*absent'):
+            _convert(osp.join(self.tmp_dir.name, 'absent.pth'), self.dst)
+
+    def test_missing_key(self):
+        del self.official['module.category_classifier.0.bias']
+        torch.save(self.official, self.src)
+        with self.assertRaisesRegex(SystemExit,
+                                    'missing.*category_classifier.0.bias'):
+            _convert(self.src, self.dst)
+        self.assertFalse(osp.exists(self.dst))
