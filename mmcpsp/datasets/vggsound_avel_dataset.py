@@ -109,9 +109,10 @@ class VGGSoundAVELDataset(BaseDataset):
         self.supervision = supervision
         self.meta_path = os.path.join(data_root, meta_file)
         self.categories_path = os.path.join(data_root, categories_file)
+        folders = {**DEFAULT_ZIP_DIRS, **(zip_dirs or {})}
         self.zip_dirs = {
             kind: os.path.join(data_root, folder)
-            for kind, folder in {**DEFAULT_ZIP_DIRS, **(zip_dirs or {})}.items()
+            for kind, folder in folders.items()
         }
         self.hdf5_dir = os.path.join(data_root, hdf5_dir)
         if layout == 'auto':

@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Sequence
 import h5py
 import numpy as np
 
-from .errors import DataValidationError
+from .h5_utils import check_dtype, check_shape, get_dataset, open_h5, read_all
 from .vggsound_avel_format import (
     AUDIO_DIM,
     NUM_SEGMENTS,
@@ -34,6 +34,11 @@ HDF5_FILES = dict(
     audio='audio.h5', visual='visual.h5', labels='labels.h5',
     index='index.h5')
 DEFAULT_HDF5_DIR = 'hdf5'
+#: Shape of one row (video) of each dataset; the key is the dataset's name.
+HDF5_ROW_SHAPES = dict(
+    audio=(NUM_SEGMENTS, AUDIO_DIM),
+    visual=(NUM_SEGMENTS, VISUAL_SIZE, VISUAL_SIZE, VISUAL_CHANNELS),
+    labels=(NUM_SEGMENTS, ))
 FORMAT_VERSION = 1
 
 _AUDIO_CHUNK_VIDEOS = 64
@@ -167,61 +172,28 @@ def write_index(out_dir: str, video_ids: Sequence[str]) -> None:
     os.replace(partial, path)
 
 
-def _open(path: str) -> h5py.File:
-    try:
-        return h5py.File(path, 'r')
-    except FileNotFoundError:
-        raise DataValidationError(
-            path, expected='a file of the converted HDF5 layout (run '
-            'tools/data/vggsound_avel/convert_to_hdf5.py)',
-            found='no such file') from None
-    except OSError as error:
-        raise DataValidationError(
-            path, expected='a readable HDF5 file',
-            found=f'a truncated or corrupt file ({error})') from None
-
-
-def _check_dataset(file: h5py.File, key: str, shape: Sequence[int],
-                   dtypes: Sequence[str]) -> None:
-    if key not in file:
-        raise DataValidationError(
-            file.filename, key=key, expected='this dataset',
-            found=f'keys {sorted(file.keys())}')
-    dataset = file[key]
-    if tuple(dataset.shape) != tuple(shape):
-        raise DataValidationError(
-            file.filename, key=key, expected=f'shape {list(shape)}',
-            found=list(dataset.shape))
-    if dataset.dtype.name not in dtypes:
-        raise DataValidationError(
-            file.filename, key=key, expected=f'dtype {" or ".join(dtypes)}',
-            found=dataset.dtype)
-
-
 def read_hdf5_index(hdf5_dir: str) -> List[str]:
     """Check the shapes and dtypes of a converted folder; return its ids.
 
     Reads only metadata and the video ids, not the features.
     """
     paths = hdf5_paths(hdf5_dir)
-    with _open(paths['index']) as file:
-        if 'video_id' not in file or file['video_id'].ndim != 1:
-            raise DataValidationError(
-                paths['index'], key='video_id',
-                expected='a 1-d dataset of video ids',
-                found=f'keys {sorted(file.keys())}')
+    with open_h5(paths['index']) as file:
+        dataset = get_dataset(file, 'video_id', paths['index'])
+        check_shape(dataset, (None, ), paths['index'], 'video_id')
         video_ids = [
             vid.decode() if isinstance(vid, bytes) else str(vid)
-            for vid in file['video_id'][()]
+            for vid in read_all(dataset, paths['index'], 'video_id')
         ]
-    num = len(video_ids)
-    with _open(paths['audio']) as file:
-        _check_dataset(file, 'audio', (num, NUM_SEGMENTS, AUDIO_DIM),
-                       ('float32', 'float16', 'float64'))
-    with _open(paths['visual']) as file:
-        _check_dataset(file, 'visual',
-                       (num, NUM_SEGMENTS, VISUAL_SIZE, VISUAL_SIZE,
-                        VISUAL_CHANNELS), ('float32', 'float16', 'float64'))
-    with _open(paths['labels']) as file:
-        _check_dataset(file, 'labels', (num, NUM_SEGMENTS), ('uint8', ))
+    for kind, row_shape in HDF5_ROW_SHAPES.items():
+        with open_h5(paths[kind]) as file:
+            dataset = get_dataset(file, kind, paths[kind])
+            check_shape(dataset, (len(video_ids), ) + row_shape,
+                        paths[kind], kind, note='one row per indexed video')
+            if kind == 'labels':
+                check_dtype(dataset, 'u', paths[kind], kind,
+                            'unsigned integers (a binary event mask)')
+            else:
+                check_dtype(dataset, 'f', paths[kind], kind,
+                            'floating-point values')
     return video_ids

@@ -8,6 +8,8 @@ from mmcv.transforms import BaseTransform
 
 from mmcpsp.registry import TRANSFORMS
 
+from ..errors import DataValidationError
+from ..h5_utils import H5RowReader, get_dataset, open_h5
 from ..safe_pickle import load_zipped_array
 from ..vggsound_avel_format import (
     check_finite,
@@ -15,10 +17,7 @@ from ..vggsound_avel_format import (
     to_channels_last,
     to_event_mask,
 )
-
-# Raw chunk cache per HDF5 file. A visual chunk (one video, 1-2 MB) is read
-# once per epoch, so caching it would only cost memory in every worker.
-_CHUNK_CACHE_BYTES = 1 << 20
+from ..vggsound_avel_hdf5 import HDF5_ROW_SHAPES
 
 
 @TRANSFORMS.register_module()
@@ -52,47 +51,79 @@ class LoadVGGSoundAVELFeatures(BaseTransform):
 
     def __init__(self, dtype: str = 'float32') -> None:
         self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
+        if self.dtype.kind != 'f':
             raise ValueError(f'dtype must be floating point, got {dtype!r}')
         self._torch_dtype = torch.from_numpy(np.empty(0, self.dtype)).dtype
-        self._handles: Dict[str, h5py.File] = {}
-        self._handles_pid: Optional[int] = None
+        self._reset_handles()
 
-    def _hdf5_file(self, path: str) -> h5py.File:
-        # Handles opened before a fork would be shared by the workers, whose
-        # reads would then interfere; each process opens its own.
-        if self._handles_pid != os.getpid():
-            self._handles = {}
-            self._handles_pid = os.getpid()
-        if path not in self._handles:
-            self._handles[path] = h5py.File(
-                path, 'r', rdcc_nbytes=_CHUNK_CACHE_BYTES)
-        return self._handles[path]
+    def _reset_handles(self) -> None:
+        self._pid: Optional[int] = None
+        self._readers: Dict[str, H5RowReader] = {}
+        self._label_files: Dict[str, h5py.File] = {}
+        self._label_sets: Dict[str, h5py.Dataset] = {}
+        self._buffers: Dict[str, np.ndarray] = {}
+
+    def _check_process(self) -> None:
+        # Handles inherited through fork belong to the parent; each process
+        # (DataLoader worker) opens its own.
+        if self._pid != os.getpid():
+            self._reset_handles()
+            self._pid = os.getpid()
 
     def _cast(self, array: np.ndarray) -> np.ndarray:
         """A C-contiguous copy of ``array`` in ``self.dtype``."""
         if array.dtype == self.dtype:
-            return np.ascontiguousarray(array)
+            return np.array(array, order='C')
         # numpy converts float16 element by element; torch uses the CPU's
         # vector instructions and is about ten times faster on 2 MB maps.
         return torch.from_numpy(np.ascontiguousarray(array)).to(
             self._torch_dtype).numpy()
 
+    def _read_features(self, path: str, kind: str, row: int,
+                       where: str) -> np.ndarray:
+        reader = self._readers.get(path)
+        if reader is None:
+            reader = self._readers[path] = H5RowReader(
+                path, kind, HDF5_ROW_SHAPES[kind])
+        if reader.dtype == self.dtype:
+            features = reader.read(row, np.empty(reader.row_shape,
+                                                 reader.dtype))
+        else:
+            # Read into a buffer reused across calls, cast into the output.
+            buffer = self._buffers.get(path)
+            if buffer is None:
+                buffer = self._buffers[path] = np.empty(
+                    reader.row_shape, reader.dtype)
+            features = self._cast(reader.read(row, buffer))
+        # Checked after the cast, where it is cheapest (and covers values
+        # that overflow a narrower dtype).
+        check_finite(features, path, key=kind, row=where)
+        return features
+
+    def _read_labels(self, path: str, row: int, where: str) -> np.ndarray:
+        dataset = self._label_sets.get(path)
+        if dataset is None:
+            file = self._label_files[path] = open_h5(path)
+            dataset = self._label_sets[path] = get_dataset(
+                file, 'labels', path)
+        try:
+            mask = dataset[row]
+        except (OSError, RuntimeError, ValueError) as error:
+            raise DataValidationError(
+                path, key='labels', row=where, expected='readable data',
+                found=f'a read error ({error})') from None
+        return to_event_mask(mask, path, key='labels', row=where)
+
     def _read_hdf5(self, results: dict) -> tuple:
+        self._check_process()
         paths, row = results['hdf5_paths'], results['hdf5_row']
         where = f'{row} (video {results["video_id"]})'
-        features = []
-        for kind in ('audio', 'visual'):
-            # Checked after the cast, where it is cheapest in float32.
-            array = self._cast(self._hdf5_file(paths[kind])[kind][row])
-            check_finite(array, paths[kind], key=kind, row=where)
-            features.append(array)
+        audio = self._read_features(paths['audio'], 'audio', row, where)
+        visual = self._read_features(paths['visual'], 'visual', row, where)
         mask = None
         if results['with_segment_labels']:
-            mask = to_event_mask(
-                self._hdf5_file(paths['labels'])['labels'][row],
-                paths['labels'], key='labels', row=where)
-        return features[0], features[1], mask
+            mask = self._read_labels(paths['labels'], row, where)
+        return audio, visual, mask
 
     @staticmethod
     def _read_zips(results: dict) -> tuple:
@@ -125,9 +156,14 @@ class LoadVGGSoundAVELFeatures(BaseTransform):
         # Open HDF5 handles cannot be pickled (spawned workers); they are
         # reopened on first use.
         state = self.__dict__.copy()
-        state['_handles'] = {}
-        state['_handles_pid'] = None
+        for name in ('_pid', '_readers', '_label_files', '_label_sets',
+                     '_buffers'):
+            state.pop(name)
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._reset_handles()
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(dtype={self.dtype.name!r})'

@@ -16,9 +16,13 @@ import sys
 from collections import Counter
 from typing import List, Optional
 
-import h5py
-
 from mmcpsp.datasets.errors import DataValidationError
+from mmcpsp.datasets.h5_utils import (
+    find_nonfinite_rows,
+    get_dataset,
+    iter_blocks,
+    open_h5,
+)
 from mmcpsp.datasets.safe_pickle import load_zipped_array
 from mmcpsp.datasets.vggsound_avel_format import (
     DEFAULT_CATEGORIES_FILE,
@@ -26,7 +30,6 @@ from mmcpsp.datasets.vggsound_avel_format import (
     DEFAULT_ZIP_DIRS,
     NUM_CLASSES,
     SPLITS,
-    check_finite,
     fit_audio,
     list_zip_names,
     read_categories,
@@ -43,8 +46,6 @@ from mmcpsp.datasets.vggsound_avel_hdf5 import (
 
 _ZIP_CHECKS = dict(audio=fit_audio, visual=to_channels_last,
                    label=to_event_mask)
-# Rows read at once: 32 float32 visual maps take 64 MB.
-_HDF5_BLOCK = 32
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -65,8 +66,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.add_argument(f'--{kind}-dir', default=folder)
     parser.add_argument(
         '--max-videos', type=int, default=None,
-        help='read the features of the first N videos only (presence is '
-        'still checked for all)')
+        help='zip layout: read the zips of the first N videos only '
+        '(presence is still checked for all)')
     return parser.parse_args(argv)
 
 
@@ -131,34 +132,39 @@ class Verifier:
                     expected='every video of the CSV', found=f'no '
                     f'{video_id!r}'))
         print(f'hdf5: {len(indexed)} videos in {hdf5_dir}')
-        num_rows = len(indexed)
-        if self.args.max_videos is not None:
-            num_rows = min(num_rows, self.args.max_videos)
-        with h5py.File(paths['audio'], 'r') as audio_file, \
-                h5py.File(paths['visual'], 'r') as visual_file, \
-                h5py.File(paths['labels'], 'r') as label_file:
-            for start in range(0, num_rows, _HDF5_BLOCK):
-                stop = min(start + _HDF5_BLOCK, num_rows)
-                blocks = dict(
-                    audio=audio_file['audio'][start:stop],
-                    visual=visual_file['visual'][start:stop],
-                    labels=label_file['labels'][start:stop])
-                for offset in range(stop - start):
+        for kind in ('audio', 'visual'):
+            try:
+                with open_h5(paths[kind]) as file:
+                    dataset = get_dataset(file, kind, paths[kind])
+                    count, first = find_nonfinite_rows(dataset, paths[kind],
+                                                       kind)
+            except DataValidationError as error:  # an unreadable chunk
+                self.add(error)
+                continue
+            if count:
+                self.add(DataValidationError(
+                    paths[kind], key=kind,
+                    row=f'{first} (video {indexed[first]})',
+                    expected='finite values',
+                    found=f'NaN or infinite values in {count} row(s), the '
+                    'first being this one'))
+            print(f'  {kind}: read all {len(indexed)} rows', file=sys.stderr)
+        try:
+            self._check_hdf5_labels(paths['labels'], indexed)
+        except DataValidationError as error:
+            self.add(error)
+
+    def _check_hdf5_labels(self, path: str, indexed: List[str]) -> None:
+        with open_h5(path) as file:
+            dataset = get_dataset(file, 'labels', path)
+            for start, block in iter_blocks(dataset, path, 'labels'):
+                for offset, mask in enumerate(block):
                     row = start + offset
-                    where = f'{row} (video {indexed[row]})'
-                    for kind in ('audio', 'visual'):
-                        try:
-                            check_finite(blocks[kind][offset], paths[kind],
-                                         key=kind, row=where)
-                        except DataValidationError as error:
-                            self.add(error)
                     try:
-                        to_event_mask(blocks['labels'][offset],
-                                      paths['labels'], key='labels',
-                                      row=where)
+                        to_event_mask(mask, path, key='labels',
+                                      row=f'{row} (video {indexed[row]})')
                     except DataValidationError as error:
                         self.add(error)
-                self._progress(stop, num_rows)
 
     def run(self) -> int:
         args = self.args
