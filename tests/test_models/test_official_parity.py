@@ -14,6 +14,7 @@ from unittest import TestCase
 
 import torch
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from mmcpsp.models.utils import convert_official_state_dict
@@ -36,46 +37,18 @@ NUM_CLASSES = 28
 ATOL = 1e-10
 RTOL = 1e-8
 
-CPSP_FULLY = dict(
-    type='AVELLocalizer',
-    backbone=dict(type='AVGAEncoder'),
-    neck=dict(type='PSPNeck', threshold=0.099),
-    head=dict(
-        type='CPSPHead',
-        num_classes=NUM_CLASSES,
-        supervision='fully',
-        loss_cls=dict(type='AVELFullyClsLoss'),
-        loss_avpsp=dict(type='AVPSPLoss', loss_weight=100.),
-        loss_spsa=dict(type='SegmentPSALoss', loss_weight=0.01, tau=0.6),
-        loss_vpsa=dict(
-            type='VideoPSALoss', loss_weight=1., margin=0.2, topk=3)),
-    precision='float64')
 
-CPSP_WEAKLY = dict(
-    type='AVELLocalizer',
-    backbone=dict(type='AVGAEncoder'),
-    neck=dict(type='PSPNeck', threshold=0.095),
-    head=dict(
-        type='CPSPHead',
-        num_classes=NUM_CLASSES,
-        supervision='weakly',
-        loss_cls=dict(type='AVELWeaklyClsLoss'),
-        loss_vpsa=dict(
-            type='VideoPSALoss', loss_weight=1., margin=0.6, topk=4)),
-    precision='float64')
 
-SSPSP_FULLY = dict(
-    type='AVELLocalizer',
-    backbone=dict(type='AVGAEncoder'),
-    neck=dict(type='PSPNeck', threshold=0.099),
-    head=dict(
-        type='CPSPHead',
-        num_classes=NUM_CLASSES,
-        supervision='fully',
-        loss_cls=dict(type='AVELFullyClsLoss'),
-        loss_avpsp=dict(type='AVPSPLoss', loss_weight=100.),
-        loss_sspsp=dict(type='SSPSPLoss', loss_weight=1., tau=0.1)),
-    precision='float64')
+def _model_from_config(name: str) -> dict:
+    """The model of a config of configs/, switched to float64."""
+    model = Config.fromfile(osp.join(REPO_ROOT, 'configs', name)).model
+    model.precision = 'float64'
+    return model
+
+
+CPSP_FULLY = _model_from_config('cpsp_fully_ave.py')
+CPSP_WEAKLY = _model_from_config('cpsp_weakly_ave.py')
+SSPSP_FULLY = _model_from_config('sspsp_fully_ave.py')
 
 # Class per segment (background = 28), T = 5 to keep the test fast: a
 # partial event; an all-event video (no background); an all-background video
