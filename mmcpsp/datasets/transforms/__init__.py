@@ -1,3 +1,4 @@
 from .formatting import PackAVELInputs
+from .loading import LoadAVEFeatures
 
-__all__ = ['PackAVELInputs']
+__all__ = ['LoadAVEFeatures', 'PackAVELInputs']

@@ -1,0 +1,206 @@
+import os
+from typing import Callable, List, Sequence, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from mmcpsp.registry import DATASETS
+
+from . import ave_files as files
+from .ave_files import AVEAnnotations
+
+
+@DATASETS.register_module()
+class AVEDataset(BaseDataset):
+    """The AVE dataset (Tian et al., ECCV 2018) read from its release files.
+
+    ``data_root`` holds the HDF5 files as distributed (see
+    ``tools/data/ave/README.md``). Rows of every file follow the lines of
+    ``Annotations.txt``; a split's rows are listed in ``{split}_order.h5``.
+
+    Labels:
+
+    - ``supervision='fully'``, and the val/test splits of ``'weakly'``:
+      ``segment_labels`` (int64 [T], background = C) from ``labels.h5`` or
+      else ``right_labels.h5``, or built from ``Annotations.txt`` when
+      neither exists (events cover [start, end) seconds).
+    - ``supervision='weakly'``, train split: ``video_label`` (int) from
+      ``mil_labels.h5``. With ``use_noisy=True`` the background-only videos
+      of ``*_noisy.h5`` are appended with ``video_label = C``.
+
+    Items hold indices and paths only; ``LoadAVEFeatures`` reads the
+    features. Every file the split needs is checked when the dataset is
+    fully initialised, and any problem raises :class:`DataValidationError`
+    before a training step runs (the visual features' values are checked
+    when a sample is read, and in full by ``tools/data/ave/verify.py``).
+
+    Class index = order of first appearance of the category in
+    ``Annotations.txt``. ``metainfo`` has ``classes`` (the C categories,
+    then ``'background'``), ``num_classes`` (C) and ``background_index``
+    (C).
+
+    Args:
+        data_root (str): Folder of the AVE files.
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+        supervision (str): ``'fully'`` or ``'weakly'``. Defaults to
+            ``'fully'``.
+        pipeline (list[dict | Callable]): Transforms. Defaults to [].
+        use_noisy (bool): Append the background-only videos (weakly
+            supervised training only). Defaults to False.
+        annotation_file (str): Annotation file, relative to ``data_root``.
+            Defaults to ``'Annotations.txt'``.
+        test_mode (bool): Defaults to False.
+        **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
+            (e.g. ``lazy_init``, ``indices``, ``metainfo``).
+    """
+
+    SUPERVISIONS = ('fully', 'weakly')
+
+    def __init__(self,
+                 data_root: str,
+                 split: str,
+                 supervision: str = 'fully',
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 use_noisy: bool = False,
+                 annotation_file: str = files.ANNOTATION_FILE,
+                 test_mode: bool = False,
+                 **kwargs) -> None:
+        if split not in files.SPLITS:
+            raise ValueError(
+                f'split must be one of {files.SPLITS}, got {split!r}')
+        if supervision not in self.SUPERVISIONS:
+            raise ValueError(f'supervision must be one of '
+                             f'{self.SUPERVISIONS}, got {supervision!r}')
+        if use_noisy and (supervision, split) != ('weakly', 'train'):
+            raise ValueError(
+                'use_noisy=True adds background-only training videos and '
+                'applies only to supervision="weakly", split="train"; got '
+                f'supervision={supervision!r}, split={split!r}')
+        self.split = split
+        self.supervision = supervision
+        self.use_noisy = use_noisy
+        self.annotation_path = os.path.join(data_root, annotation_file)
+        # The category list is needed for metainfo even with lazy_init; the
+        # parsed annotations are not kept, to keep the dataset small.
+        categories = files.parse_annotations(self.annotation_path).categories
+        metainfo = dict(kwargs.pop('metainfo', None) or {})
+        own_classes = tuple(categories) + ('background', )
+        if 'classes' in metainfo and tuple(metainfo['classes']) not in (
+                own_classes, tuple(categories)):
+            raise ValueError(
+                f'metainfo classes {tuple(metainfo["classes"])} differ from '
+                f'the categories of {self.annotation_path}: {own_classes}')
+        metainfo.update(
+            classes=own_classes,
+            num_classes=len(categories),
+            background_index=len(categories))
+        super().__init__(
+            data_root=data_root,
+            metainfo=metainfo,
+            pipeline=list(pipeline),
+            test_mode=test_mode,
+            **kwargs)
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.data_root, name)
+
+    def load_data_list(self) -> List[dict]:
+        """Check the files of this split and list its videos."""
+        annotations = files.parse_annotations(self.annotation_path)
+        num_rows = annotations.num_rows
+        orders = {
+            split: (self._path(files.order_file(split)),
+                    files.read_order(
+                        self._path(files.order_file(split)), num_rows))
+            for split in files.SPLITS
+        }
+        files.check_orders_disjoint(orders)
+        audio_path = self._path(files.AUDIO_FILE)
+        visual_path = self._path(files.VISUAL_FILE)
+        files.check_feature_file(
+            audio_path, files.AUDIO_ROW_SHAPE, num_rows, check_values=True)
+        files.check_feature_file(
+            visual_path, files.VISUAL_ROW_SHAPE, num_rows,
+            check_values=False)
+
+        video_label_path = self._path(files.VIDEO_LABEL_FILE)
+        weak_train = (self.supervision, self.split) == ('weakly', 'train')
+        video_labels = segment_labels = None
+        if weak_train or os.path.exists(video_label_path):
+            # Also read when not needed, to catch a category mismatch.
+            video_labels = files.read_video_labels(video_label_path,
+                                                   annotations)
+        if not weak_train:
+            segment_labels = self._segment_labels(annotations)
+
+        num_classes = annotations.num_classes
+        data_list = []
+        for row in orders[self.split][1].tolist():
+            info = dict(
+                video_id=annotations.video_ids[row],
+                row=row,
+                source='main',
+                audio_path=audio_path,
+                visual_path=visual_path,
+                num_classes=num_classes)
+            if weak_train:
+                info['video_label'] = int(video_labels[row])
+            else:
+                # Held as a tuple, which pickles several times smaller than
+                # an array; get_data_info returns it as int64 [T].
+                info['segment_labels'] = tuple(segment_labels[row].tolist())
+            data_list.append(info)
+        if self.use_noisy:
+            data_list.extend(self._noisy_data_list(num_classes))
+        for sample_idx, info in enumerate(data_list):
+            info['sample_idx'] = sample_idx
+        return data_list
+
+    def _segment_labels(self, annotations: AVEAnnotations) -> np.ndarray:
+        label_path = files.find_segment_label_file(self.data_root)
+        if label_path is None:
+            return annotations.segment_labels()
+        return files.read_segment_labels(label_path, annotations)
+
+    def _noisy_data_list(self, num_classes: int) -> List[dict]:
+        label_path = self._path(files.NOISY_LABEL_FILE)
+        audio_path = self._path(files.NOISY_AUDIO_FILE)
+        visual_path = self._path(files.NOISY_VISUAL_FILE)
+        num_noisy = files.read_noisy_labels(label_path, num_classes)
+        rows_note = f'one per video of {label_path}'
+        files.check_feature_file(
+            audio_path, files.AUDIO_ROW_SHAPE, num_noisy, check_values=True,
+            rows_note=rows_note)
+        files.check_feature_file(
+            visual_path, files.VISUAL_ROW_SHAPE, num_noisy,
+            check_values=False, rows_note=rows_note)
+        return [
+            dict(
+                video_id=f'noisy_{row:03d}',
+                row=row,
+                source='noisy',
+                audio_path=audio_path,
+                visual_path=visual_path,
+                num_classes=num_classes,
+                video_label=num_classes) for row in range(num_noisy)
+        ]
+
+    def get_data_info(self, idx: int) -> dict:
+        """The ``idx``-th item, ``segment_labels`` as int64 [T]."""
+        info = super().get_data_info(idx)
+        if 'segment_labels' in info:
+            info['segment_labels'] = np.asarray(info['segment_labels'],
+                                                dtype=np.int64)
+        return info
+
+    @property
+    def num_classes(self) -> int:
+        """C, the number of event categories."""
+        return self._metainfo['num_classes']
+
+    def get_cat_ids(self, idx: int) -> List[int]:
+        """The class indices present in sample ``idx``."""
+        info = self.get_data_info(idx)
+        if 'video_label' in info:
+            return [int(info['video_label'])]
+        return sorted(set(np.asarray(info['segment_labels']).tolist()))
