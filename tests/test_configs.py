@@ -1,0 +1,86 @@
+"""Every config of configs/ builds its model, datasets and metric, and runs."""
+import glob
+import math
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+
+from mmcpsp.registry import DATASETS, METRICS, MODELS
+
+CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                       'configs')
+CANONICAL = sorted(
+    osp.relpath(path, CONFIG_ROOT)
+    for path in glob.glob(osp.join(CONFIG_ROOT, '*', '*.py'))
+    if not path.startswith(osp.join(CONFIG_ROOT, '_base_')))
+ALIASES = sorted(
+    osp.basename(path) for path in glob.glob(osp.join(CONFIG_ROOT, '*.py')))
+
+
+@pytest.fixture(scope='module')
+def tiny_vggsound_root(tmp_path_factory) -> str:
+    from mmcpsp.datasets.synthetic_vggsound_avel import (
+        generate_synthetic_vggsound_avel,
+    )
+    root = str(tmp_path_factory.mktemp('tiny_vggsound'))
+    generate_synthetic_vggsound_avel(root, num_videos=40, seed=0)
+    return root
+
+
+def test_every_published_setting_has_a_config():
+    aliases = set(ALIASES)
+    for algo, settings in (('cpsp', ('fully', 'weakly')),
+                           ('psp', ('fully', 'weakly')),
+                           ('sspsp', ('fully', ))):
+        for setting in settings:
+            for dataset in ('ave', 'vggsound_avel100k', 'vggsound_avel50k'):
+                assert f'{algo}_{setting}_{dataset}.py' in aliases
+
+
+@pytest.mark.parametrize('alias', ALIASES)
+def test_alias_points_at_the_matching_canonical_config(alias):
+    """cpsp_fully_vggsound_avel50k.py -> cpsp/cpsp_..._vggsound-avel50k-fully.py"""
+    algo, setting, dataset = alias[:-3].split('_', 2)
+    with open(osp.join(CONFIG_ROOT, alias)) as f:
+        base_line = next(line for line in f if line.startswith('_base_'))
+    canonical = osp.normpath(base_line.split("'")[1])
+    assert canonical in CANONICAL
+    assert canonical.startswith(f'{algo}/{algo}_')
+    assert canonical.endswith(f"_{dataset.replace('_', '-')}-{setting}.py")
+
+
+@pytest.mark.parametrize('name', CANONICAL)
+def test_config_builds_and_runs(name, tiny_ave_root, tiny_vggsound_root):
+    cfg = Config.fromfile(osp.join(CONFIG_ROOT, name))
+    assert cfg.default_scope == 'mmcpsp'
+    init_default_scope('mmcpsp')
+    is_ave = cfg.train_dataloader.dataset.type == 'AVEDataset'
+    data_root = tiny_ave_root if is_ave else tiny_vggsound_root
+    num_classes = 28 if is_ave else 141
+    assert cfg.model.head.num_classes == num_classes
+
+    model = MODELS.build(cfg.model)
+    datasets = {}
+    for split in ('train', 'val', 'test'):
+        dataset_cfg = cfg[f'{split}_dataloader'].dataset
+        dataset_cfg.data_root = data_root
+        datasets[split] = DATASETS.build(dataset_cfg)
+        assert datasets[split].metainfo['num_classes'] == num_classes
+
+    batch = model.data_preprocessor(
+        pseudo_collate([datasets['train'][i] for i in range(2)]), True)
+    losses = model(**batch, mode='loss')
+    total = sum(value for key, value in losses.items() if 'loss' in key)
+    assert math.isfinite(total.item())
+
+    metric = METRICS.build(cfg.test_evaluator)
+    model.eval()
+    batch = model.data_preprocessor(
+        pseudo_collate([datasets['test'][i] for i in range(2)]), False)
+    predictions = model(**batch, mode='predict')
+    metric.process({}, [sample.to_dict() for sample in predictions])
+    results = metric.compute_metrics(metric.results)
+    assert 0 <= results['segment_acc'] <= 100
