@@ -1,10 +1,17 @@
 """mmcpsp: Contrastive Positive Sample Propagation on MMAction2."""
-import mmaction
-import mmcv
-import mmengine
-from mmengine.utils import digit_version
+import warnings
 
-from .version import __version__, version_info
+# mmcv-lite lacks the compiled ops; MMAction2 imports modules that would use
+# them and warns on every start. mmcpsp needs none of them.
+warnings.filterwarnings(
+    'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+
+import mmaction  # noqa: E402
+import mmcv  # noqa: E402
+import mmengine  # noqa: E402
+from mmengine.utils import digit_version  # noqa: E402
+
+from .version import __version__, version_info  # noqa: E402
 
 _RANGES = {
     'mmengine': (mmengine.__version__, '0.10.0', '1.0.0'),
