@@ -4,7 +4,7 @@ from typing import Callable, List, Sequence, Union
 import numpy as np
 from mmengine.dataset import BaseDataset
 
-from mmcpsp.registry import DATASETS
+from mmcpsp.registry import DATASETS, TRANSFORMS
 
 from . import ave_files as files
 from .ave_files import AVEAnnotations
@@ -35,9 +35,10 @@ class AVEDataset(BaseDataset):
     when a sample is read, and in full by ``tools/data/ave/verify.py``).
 
     Class index = order of first appearance of the category in
-    ``Annotations.txt``. ``metainfo`` has ``classes`` (the C categories,
-    then ``'background'``), ``num_classes`` (C) and ``background_index``
-    (C).
+    ``Annotations.txt``, whose categories must be AVE's 28 (or those of
+    ``metainfo['classes']`` when given). ``metainfo`` has ``classes`` (the
+    C categories, then ``'background'``), ``num_classes`` (C) and
+    ``background_index`` (C).
 
     Args:
         data_root (str): Folder of the AVE files.
@@ -80,24 +81,31 @@ class AVEDataset(BaseDataset):
         self.supervision = supervision
         self.use_noisy = use_noisy
         self.annotation_path = os.path.join(data_root, annotation_file)
+        metainfo = dict(kwargs.pop('metainfo', None) or {})
+        # Annotations.txt may name the categories of metainfo['classes']
+        # when given, else the 28 of AVE: any other name is a bad line.
+        known = tuple(metainfo.get('classes') or files.AVE_CATEGORIES)
+        self.known_categories = tuple(name for name in known
+                                      if name != 'background')
         # The category list is needed for metainfo even with lazy_init; the
         # parsed annotations are not kept, to keep the dataset small.
-        categories = files.parse_annotations(self.annotation_path).categories
-        metainfo = dict(kwargs.pop('metainfo', None) or {})
-        own_classes = tuple(categories) + ('background', )
-        if 'classes' in metainfo and tuple(metainfo['classes']) not in (
-                own_classes, tuple(categories)):
-            raise ValueError(
-                f'metainfo classes {tuple(metainfo["classes"])} differ from '
-                f'the categories of {self.annotation_path}: {own_classes}')
+        categories = files.parse_annotations(self.annotation_path,
+                                             self.known_categories).categories
         metainfo.update(
-            classes=own_classes,
+            classes=tuple(categories) + ('background', ),
             num_classes=len(categories),
             background_index=len(categories))
+        # Built here through mmcpsp's registry, so that mmcpsp's transforms
+        # are found whatever the default scope (or none).
+        pipeline = [
+            TRANSFORMS.build(transform)
+            if isinstance(transform, dict) else transform
+            for transform in pipeline
+        ]
         super().__init__(
             data_root=data_root,
             metainfo=metainfo,
-            pipeline=list(pipeline),
+            pipeline=pipeline,
             test_mode=test_mode,
             **kwargs)
 
@@ -106,7 +114,8 @@ class AVEDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """Check the files of this split and list its videos."""
-        annotations = files.parse_annotations(self.annotation_path)
+        annotations = files.parse_annotations(self.annotation_path,
+                                              self.known_categories)
         num_rows = annotations.num_rows
         orders = {
             split: (self._path(files.order_file(split)),

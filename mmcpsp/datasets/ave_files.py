@@ -31,6 +31,16 @@ AUDIO_ROW_SHAPE = (NUM_SEGMENTS, 128)
 VISUAL_ROW_SHAPE = (NUM_SEGMENTS, 7, 7, 512)
 SPLITS = ('train', 'val', 'test')
 
+#: The 28 AVE categories, in order of first appearance in Annotations.txt.
+AVE_CATEGORIES = (
+    'Church bell', 'Male speech, man speaking', 'Bark',
+    'Fixed-wing aircraft, airplane', 'Race car, auto racing',
+    'Female speech, woman speaking', 'Helicopter', 'Violin, fiddle', 'Flute',
+    'Ukulele', 'Frying (food)', 'Truck', 'Shofar', 'Motorcycle',
+    'Acoustic guitar', 'Train horn', 'Clock', 'Banjo', 'Goat',
+    'Baby cry, infant cry', 'Bus', 'Chainsaw', 'Cat', 'Horse',
+    'Toilet flush', 'Rodents, rats, mice', 'Accordion', 'Mandolin')
+
 ANNOTATION_FILE = 'Annotations.txt'
 ANNOTATION_FIELDS = ('Category', 'VideoID', 'Quality', 'StartTime',
                      'EndTime')
@@ -97,13 +107,21 @@ class AVEAnnotations:
                         self.num_classes).astype(np.int64)
 
 
-def parse_annotations(path: str) -> AVEAnnotations:
+def parse_annotations(
+        path: str,
+        known_categories: Optional[Sequence[str]] = None) -> AVEAnnotations:
     """Parse Annotations.txt (``Category&VideoID&Quality&StartTime&EndTime``
     a line, with or without a header line).
 
+    Args:
+        path (str): The file.
+        known_categories (Sequence[str], optional): The categories a line
+            may name; None accepts any. Defaults to None.
+
     Raises:
         DataValidationError: When the file is missing, or a line does not
-            have five fields, integer times or 0 <= start <= end <= 10.
+            have five fields, integer times, 0 <= start <= end <= 10 or a
+            known category.
     """
     layout = '&'.join(ANNOTATION_FIELDS)
     if not os.path.isfile(path):
@@ -119,6 +137,7 @@ def parse_annotations(path: str) -> AVEAnnotations:
         lines.pop()
     header_lines = int(bool(lines) and tuple(
         field.strip() for field in lines[0].split('&')) == ANNOTATION_FIELDS)
+    known = None if known_categories is None else set(known_categories)
     categories: Dict[str, int] = {}
     video_ids, class_indices, spans = [], [], []
     for row, line in enumerate(lines[header_lines:]):
@@ -137,6 +156,10 @@ def parse_annotations(path: str) -> AVEAnnotations:
             raise DataValidationError(
                 path, f'0 <= StartTime <= EndTime <= {NUM_SEGMENTS}',
                 f'StartTime {start}, EndTime {end}', row=where)
+        if known is not None and fields[0] not in known:
+            raise DataValidationError(
+                path, f'one of the {len(known_categories)} known categories',
+                f'unknown category {fields[0]!r}', row=where)
         video_ids.append(fields[1])
         class_indices.append(
             categories.setdefault(fields[0], len(categories)))

@@ -27,16 +27,8 @@ import h5py
 import numpy as np
 
 from . import ave_files as files
+from .ave_files import AVE_CATEGORIES
 
-#: The 28 AVE categories in order of first appearance in Annotations.txt.
-AVE_CATEGORIES = (
-    'Church bell', 'Male speech, man speaking', 'Bark',
-    'Fixed-wing aircraft, airplane', 'Race car, auto racing',
-    'Female speech, woman speaking', 'Helicopter', 'Violin, fiddle', 'Flute',
-    'Ukulele', 'Frying (food)', 'Truck', 'Shofar', 'Motorcycle',
-    'Acoustic guitar', 'Train horn', 'Clock', 'Banjo', 'Goat',
-    'Baby cry, infant cry', 'Bus', 'Chainsaw', 'Cat', 'Horse',
-    'Toilet flush', 'Rodents, rats, mice', 'Accordion', 'Mandolin')
 NUM_NOISY_VIDEOS = 178
 COMPRESSIONS = ('none', 'gzip', 'lzf')
 #: Files copied byte for byte from ``meta_dir``.

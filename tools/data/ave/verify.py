@@ -2,7 +2,8 @@
 
 Every file is checked independently with the validation functions that
 AVEDataset runs (mmcpsp/datasets/ave_files.py): keys, shapes, dtypes,
-one-hot label rows, categories against the label files, order files (in
+one-hot label rows, the categories of Annotations.txt (AVE's 28, matching
+the label files row by row), order files (in
 range, disjoint, together covering every row) and, unlike the dataset,
 the values of every feature file including the 7.7 GiB visual features,
 streamed in bounded blocks. Optional files (labels_closs.h5,
@@ -71,6 +72,7 @@ def verify(data_root: str,
         files.ANNOTATION_FILE,
         files.parse_annotations,
         path(files.ANNOTATION_FILE),
+        files.AVE_CATEGORIES,
         describe=lambda ann: f'{ann.num_rows} videos, {ann.num_classes} '
         f'categories{", header line" if ann.header_lines else ""}')
     num_rows = annotations.num_rows if annotations else None
