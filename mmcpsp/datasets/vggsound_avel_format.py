@@ -118,7 +118,7 @@ def read_categories(path: str,
 
 
 def read_meta_csv(path: str,
-                  class_names: List[str],
+                  class_names: Optional[List[str]],
                   on_problem: ProblemHandler = None) -> List[MetaRow]:
     """Read and check the meta CSV (columns video_id, category, split).
 
@@ -128,7 +128,9 @@ def read_meta_csv(path: str,
 
     Args:
         path (str): The meta CSV.
-        class_names (list[str]): The categories, in class-index order.
+        class_names (list[str], optional): The categories, in class-index
+            order; None skips the category check (class index -1), for
+            listing the other problems when the categories file is bad.
         on_problem (callable, optional): Receives each problem instead of
             raising it; bad rows are then left out. Defaults to None.
 
@@ -144,7 +146,10 @@ def read_meta_csv(path: str,
             path, row=1, expected=f'a header with columns {META_COLUMNS}',
             found=f'{header} (missing {missing})')
     columns = [header.index(column) for column in META_COLUMNS]
-    class_index = {name: index for index, name in enumerate(class_names)}
+    class_index = {
+        name: index
+        for index, name in enumerate(class_names or [])
+    }
     seen: Dict[str, int] = {}
     rows: List[MetaRow] = []
     for line_number, fields in enumerate(reader, start=2):
@@ -168,7 +173,7 @@ def read_meta_csv(path: str,
                 path, key='video_id', row=line_number,
                 expected='each video listed once',
                 found=f'{video_id!r}, already on line {seen[video_id]}')
-        elif category not in class_index:
+        elif class_names is not None and category not in class_index:
             problem = DataValidationError(
                 path, key='category', row=line_number,
                 expected=f'one of the {len(class_names)} names of the '
@@ -181,8 +186,9 @@ def read_meta_csv(path: str,
             _report(problem, on_problem)
             continue
         seen[video_id] = line_number
-        rows.append(MetaRow(line_number, video_id, class_index[category],
-                            split))
+        rows.append(
+            MetaRow(line_number, video_id, class_index.get(category, -1),
+                    split))
     return rows
 
 

@@ -173,14 +173,20 @@ class Verifier:
         try:
             class_names = read_categories(categories_path,
                                           args.num_classes or None, self.add)
+        except DataValidationError as error:  # missing or unreadable
+            self.add(error)
+            class_names = None
+        try:
             rows = read_meta_csv(meta_path, class_names, self.add)
-        except DataValidationError as error:  # file missing or unreadable
+        except DataValidationError as error:  # missing, or no header
             self.add(error)
             rows = []
         splits = Counter(row.split for row in rows)
         print(f'{meta_path}: {len(rows)} valid rows, ' + ', '.join(
             f'{split} {splits[split]}' for split in SPLITS) +
             f'; {len({row.class_index for row in rows})} categories used')
+        if class_names is None:
+            print('categories not checked: the categories file is unusable')
         video_ids = [row.video_id for row in rows]
         hdf5_dir = os.path.join(args.data_root, args.hdf5_dir)
         layout = args.layout
