@@ -31,12 +31,25 @@ rm -rf "$WORK_DIR"
 BEST=$(ls "$WORK_DIR"/best_avel_segment_acc_epoch_*.pth)
 "$PY" tools/test.py "$CONFIG" "$BEST" --work-dir "$WORK_DIR" \
     --metrics-out "$WORK_DIR/test_metrics.json" \
+    --dump "$WORK_DIR/test_predictions.pkl" \
     --cfg-options "${DATA_OPTIONS[@]}"
 
-"$PY" - "$WORK_DIR/test_metrics.json" "$BEST" <<'PYEOF'
-import json, sys
-metrics = json.load(open(sys.argv[1]))
-print(f'\nCPSP (fully supervised), best validation checkpoint {sys.argv[2]}')
+"$PY" - "$WORK_DIR" "$BEST" <<'PYEOF'
+import collections
+import json
+import pickle
+import sys
+
+work_dir, best = sys.argv[1:]
+metrics = json.load(open(f'{work_dir}/test_metrics.json'))
+predictions = pickle.load(open(f'{work_dir}/test_predictions.pkl', 'rb'))
+labels = collections.Counter(
+    int(label) for p in predictions for label in p['gt_segment_labels'])
+majority = 100 * max(labels.values()) / sum(labels.values())
+print(f'\nCPSP (fully supervised), best validation checkpoint {best}')
 for key in ('avel/segment_acc', 'avel/event_acc', 'avel/background_acc'):
     print(f'  test {key}: {metrics[key]:.2f} %')
+print(f'  most frequent class on the test split: {majority:.2f} % of '
+      f'{sum(labels.values())} segments (the accuracy of always '
+      'predicting it)')
 PYEOF
