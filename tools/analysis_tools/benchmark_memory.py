@@ -54,6 +54,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument('--dtype', default='float32',
                         help='dtype of the loaded features')
+    parser.add_argument('--splits', nargs='+', default=list(_SPLITS),
+                        choices=_SPLITS, help='splits to read')
     parser.add_argument(
         '--measure', metavar='DATA_ROOT',
         help='(internal) measure one data root and print a JSON line')
@@ -136,7 +138,7 @@ def measure(args: argparse.Namespace) -> dict:
     sampler.start()
     began = time.perf_counter()
     num_samples = 0
-    for split in _SPLITS:
+    for split in args.splits:
         dataloader = Runner.build_dataloader(
             dict(
                 batch_size=args.batch_size,
@@ -196,7 +198,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         command = [
             sys.executable, os.path.abspath(__file__), args.work_dir,
             '--measure', data_root, '--batch-size', str(args.batch_size),
-            '--num-workers', str(args.num_workers), '--dtype', args.dtype
+            '--num-workers', str(args.num_workers), '--dtype', args.dtype,
+            '--splits', *args.splits
         ]
         output = subprocess.run(
             command, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -205,7 +208,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         results.append(result)
         print(json.dumps(result), flush=True)
     print(f'\nbatch size {args.batch_size}, {args.num_workers} workers, '
-          f'{args.dtype}; memory in MiB')
+          f'{args.dtype}, splits {" ".join(args.splits)}; memory in MiB')
     columns = ('videos', 'samples', 'seconds', 'baseline_pss_mib',
                'pss_above_baseline_mib', 'baseline_rss_mib',
                'rss_above_baseline_mib', 'peak_processes')
