@@ -33,7 +33,8 @@ def open_h5(path: str) -> h5py.File:
             truncated or otherwise unreadable.
     """
     if not os.path.isfile(path):
-        raise DataValidationError(path, 'an HDF5 file', 'no such file')
+        found = 'a directory' if os.path.isdir(path) else 'no such file'
+        raise DataValidationError(path, 'an HDF5 file', found)
     try:
         return h5py.File(path, 'r')
     except (OSError, ValueError) as exc:

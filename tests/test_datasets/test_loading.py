@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mmcpsp.datasets import DataValidationError
-from mmcpsp.datasets.h5_utils import H5RowReader
+from mmcpsp.datasets.h5_utils import H5RowReader, check_finite
 from mmcpsp.registry import TRANSFORMS
 
 VISUAL_ROW = (10, 7, 7, 512)
@@ -81,6 +81,35 @@ class TestH5RowReader:
         with pytest.raises(DataValidationError,
                            match='row 2: .*truncated or corrupt'):
             reader.read(2, np.empty(VISUAL_ROW))
+        reader.close()
+
+    def test_not_a_file(self, tmp_path):
+        with pytest.raises(DataValidationError,
+                           match='expected an HDF5 file, found a directory'):
+            H5RowReader(str(tmp_path), 'avadataset', AUDIO_ROW)
+
+    def test_corrupt_chunk(self, tmp_path):
+        path = str(tmp_path / 'audio.h5')
+        with h5py.File(path, 'w') as h5_file:
+            h5_file.create_dataset(
+                'avadataset',
+                data=np.random.default_rng(0).random((4, ) + AUDIO_ROW),
+                chunks=(1, ) + AUDIO_ROW,
+                compression='gzip')
+            offset = h5_file['avadataset'].id.get_chunk_info(2).byte_offset
+        with open(path, 'r+b') as file:
+            file.seek(offset + 100)
+            file.write(b'\xff' * 200)
+        reader = H5RowReader(path, 'avadataset', AUDIO_ROW)
+        reader.read(1, np.empty(AUDIO_ROW))
+        with pytest.raises(DataValidationError,
+                           match='row 2: expected readable data, found a '
+                           'read error'):
+            reader.read(2, np.empty(AUDIO_ROW))
+        with pytest.raises(DataValidationError, match='row 2-3: expected '
+                           'readable data'):
+            check_finite(reader._dataset, path, 'avadataset',
+                         max_bytes=2 * 10 * 128 * 8)
         reader.close()
 
     def test_wrong_row_shape(self, feature_files):

@@ -8,7 +8,9 @@ the page cache warm:
 - loader: mmengine's dataloader (``Runner.build_dataloader``) over
   AVEDataset + LoadAVEFeatures + PackAVELInputs with the chosen collate
   function and workers, timed over whole epochs after a warm-up epoch
-  (persistent workers, so worker start-up is not counted).
+  (persistent workers, so worker start-up is not counted);
+- for reference, the same loader without workers (in this process), which
+  shows what moving the samples between processes costs.
 
 Without ``--data-root`` an AVE folder with float64 contiguous,
 uncompressed files (the layout of the release) is generated first.
@@ -42,7 +44,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--work-dir',
         help='where to generate the folder (default: a temporary folder, '
-        'removed afterwards)')
+        'removed afterwards); it must not hold AVE files already: pass '
+        'those as --data-root')
     parser.add_argument(
         '--num-videos',
         type=int,
@@ -98,13 +101,15 @@ def raw_read_rate(data_root: str, rows: np.ndarray, passes: int) -> float:
     return best
 
 
-def loader_rate(args: argparse.Namespace, data_root: str) -> tuple:
+def loader_rate(args: argparse.Namespace, data_root: str,
+                num_workers: int) -> tuple:
+    """Videos per second of the dataloader: first epoch, later epochs."""
     init_default_scope('mmcpsp')
     dataloader = Runner.build_dataloader(
         dict(
             batch_size=args.batch_size,
-            num_workers=args.num_workers,
-            persistent_workers=args.num_workers > 0,
+            num_workers=num_workers,
+            persistent_workers=num_workers > 0,
             sampler=dict(type='DefaultSampler', shuffle=False),
             collate_fn=dict(type=args.collate),
             dataset=dict(
@@ -142,7 +147,7 @@ def main() -> None:
             data_root,
             num_videos=args.num_videos,
             compression='none',
-            overwrite=True)
+            num_noisy=1)
         print(f'generated {info["num_videos"]} videos (contiguous float64) '
               f'in {info["seconds"]:.1f} s, {info["disk_bytes"] / 2**20:.0f} '
               f'MiB: {data_root}')
@@ -152,8 +157,12 @@ def main() -> None:
         cached = warm_page_cache(data_root)
         print(f'page cache warmed: {cached / 2**20:.0f} MiB read')
         raw = raw_read_rate(data_root, rows, args.raw_passes)
-        first, steady, dtype = loader_rate(args, data_root)
+        first, steady, dtype = loader_rate(args, data_root, args.num_workers)
         loader = float(np.median(steady))
+        if args.num_workers:
+            # The same pipeline without workers isolates the cost of moving
+            # samples between processes.
+            _, in_process, _ = loader_rate(args, data_root, 0)
         print(f'samples: {len(rows)} (train split), batch size '
               f'{args.batch_size}, {args.num_workers} workers, '
               f'{args.collate}, sharing strategy '
@@ -165,6 +174,9 @@ def main() -> None:
               f'      {loader:8.0f} videos/s  (epochs: '
               f'{", ".join(f"{rate:.0f}" for rate in steady)}; first epoch '
               f'with worker start-up {first:.0f})')
+        if args.num_workers:
+            print(f'same pipeline, 0 workers (median of {len(in_process)} '
+                  f'epochs): {float(np.median(in_process)):8.0f} videos/s')
         print(f'loader / raw: {loader / raw:.2f}')
     finally:
         if tmp is not None:
