@@ -5,6 +5,7 @@ upstream releases carry their own fix. ``apply_all`` is called once, on
 ``import mmcpsp``, before anything imports ``mmaction.models``. Every fix is
 idempotent and covered by ``tests/test_compat.py``.
 """
+import importlib.util
 import os
 import os.path as osp
 import re
@@ -176,6 +177,38 @@ def make_local_writes_atomic() -> None:
     LocalBackend.put = _atomic_put
 
 
+def fix_mmaction_function_registry() -> None:
+    """mmaction2 1.2.0's FUNCTION registry points at a missing module.
+
+    Its ``locations=['mmaction.mmengine']`` names a module that does not
+    exist, so the first lookup through that node or a child of it (such as
+    ``mmcpsp``'s FUNCTIONS, where ``avel_collate`` lives) raises
+    ModuleNotFoundError. Locations that cannot be imported are dropped;
+    mmaction's functions are registered by :func:`register_mmaction_modules`.
+    """
+    from mmaction.registry import FUNCTION
+    FUNCTION._locations = [
+        location for location in FUNCTION._locations
+        if importlib.util.find_spec(location) is not None
+    ]
+
+
+def register_collate_in_root() -> None:
+    """Fix 12, for collate functions: the runner looks in the root registry.
+
+    ``Runner.build_dataloader`` looks ``collate_fn`` types up in mmengine's
+    root FUNCTIONS, whose lookup reaches only its direct children: a
+    function of the ``mmcpsp`` node (a grandchild, under mmaction's) is not
+    found, even as ``mmcpsp.avel_collate``. mmcpsp's collate function is
+    registered in the root as well.
+    """
+    from mmengine.registry import FUNCTIONS
+
+    from mmcpsp.datasets.collate import avel_collate
+    if FUNCTIONS.get('avel_collate') is None:
+        FUNCTIONS.register_module(module=avel_collate)
+
+
 _REGISTRY_PREFIX = re.compile(r'class `[^`]+` in [^:\s]+: ')
 
 
@@ -196,3 +229,5 @@ def apply_all() -> None:
     register_cpu_ddp_wrapper()
     make_local_writes_atomic()
     register_mmaction_modules()
+    fix_mmaction_function_registry()
+    register_collate_in_root()

@@ -215,3 +215,29 @@ class TestUnwrapRegistryError:
 
 def test_version_guard_in_package():
     assert mmcpsp.__version__.count('.') == 2
+
+
+class TestMMActionFunctionRegistry:
+
+    def test_lookup_through_mmaction_node_works(self):
+        from mmcpsp.registry import FUNCTIONS
+        assert FUNCTIONS.get('pseudo_collate') is not None
+        assert FUNCTIONS.get('avel_collate') is not None
+
+    def test_collate_found_by_the_runner(self):
+        from mmengine.registry import FUNCTIONS as ROOT
+        from mmengine.runner import Runner
+        from torch.utils.data import Dataset
+
+        class Empty(Dataset):
+
+            def __len__(self):
+                return 0
+
+        loader = Runner.build_dataloader(
+            dict(
+                dataset=Empty(),
+                batch_size=2,
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                collate_fn=dict(type='avel_collate')))
+        assert loader.collate_fn.func is ROOT.get('avel_collate')

@@ -1,15 +1,16 @@
 from .segment_fields import (
-                             GT_SEGMENT_LABELS,
-                             GT_VIDEO_LABEL,
-                             PRED_CATEGORY_SCORES,
-                             PRED_EVENT_SCORES,
-                             PRED_SEGMENT_LABELS,
-                             stack_segment_labels,
-                             stack_video_labels,
+    BATCH_LABELS,
+    GT_SEGMENT_LABELS,
+    GT_VIDEO_LABEL,
+    PRED_CATEGORY_SCORES,
+    PRED_EVENT_SCORES,
+    PRED_SEGMENT_LABELS,
+    stack_segment_labels,
+    stack_video_labels,
 )
 
 __all__ = [
-    'GT_SEGMENT_LABELS', 'GT_VIDEO_LABEL', 'PRED_SEGMENT_LABELS',
-    'PRED_EVENT_SCORES', 'PRED_CATEGORY_SCORES', 'stack_segment_labels',
-    'stack_video_labels'
+    'BATCH_LABELS', 'GT_SEGMENT_LABELS', 'GT_VIDEO_LABEL',
+    'PRED_SEGMENT_LABELS', 'PRED_EVENT_SCORES', 'PRED_CATEGORY_SCORES',
+    'stack_segment_labels', 'stack_video_labels'
 ]

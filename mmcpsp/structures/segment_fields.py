@@ -18,6 +18,9 @@ PRED_SEGMENT_LABELS = 'pred_segment_labels'
 PRED_EVENT_SCORES = 'pred_event_scores'
 #: Tensor [C], softmax of the category logits.
 PRED_CATEGORY_SCORES = 'pred_category_scores'
+#: Key of a collated batch holding the label fields of its data samples as
+#: stacked tensors (field name -> [B, ...]); see ``avel_collate``.
+BATCH_LABELS = 'labels'
 
 
 def stack_segment_labels(

@@ -57,8 +57,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--dtype', default='float32')
     parser.add_argument(
         '--collate',
-        default='pseudo_collate',
-        choices=['pseudo_collate', 'default_collate'])
+        default='avel_collate',
+        choices=['avel_collate', 'pseudo_collate', 'default_collate'])
     parser.add_argument(
         '--sharing-strategy',
         choices=torch.multiprocessing.get_all_sharing_strategies(),

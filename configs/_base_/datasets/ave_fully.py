@@ -15,6 +15,8 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    # Batches travel from the workers as a few stacked tensors.
+    collate_fn=dict(type='avel_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -26,6 +28,7 @@ val_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='avel_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -38,6 +41,7 @@ test_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='avel_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

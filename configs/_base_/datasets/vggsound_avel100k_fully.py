@@ -17,6 +17,8 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    # Batches travel from the workers as a few stacked tensors.
+    collate_fn=dict(type='avel_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -28,6 +30,7 @@ val_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='avel_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -40,6 +43,7 @@ test_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='avel_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -4,6 +4,7 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 
 from mmcpsp.registry import MODELS
+from mmcpsp.structures import BATCH_LABELS
 
 
 @MODELS.register_module()
@@ -45,8 +46,10 @@ class AVELDataPreprocessor(BaseDataPreprocessor):
 
         Args:
             data (dict): ``inputs`` (dict with ``audio`` [T, Ca] per video
-                and ``visual`` [T, H, W, Cv] per video, or stacked) and
-                optionally ``data_samples``.
+                and ``visual`` [T, H, W, Cv] per video, or stacked),
+                optionally ``data_samples`` and, from ``avel_collate``,
+                ``labels`` (label field -> stacked tensor [B, ...]), which
+                are set back on the data samples.
             training (bool): Whether the batch is for training. Unused: no
                 augmentation is applied. Defaults to False.
 
@@ -59,4 +62,9 @@ class AVELDataPreprocessor(BaseDataPreprocessor):
             name: self._batch(features)
             for name, features in data['inputs'].items()
         }
-        return dict(inputs=inputs, data_samples=data.get('data_samples'))
+        data_samples = data.get('data_samples')
+        # avel_collate carries the labels stacked: back into the samples.
+        for field, stacked in data.get(BATCH_LABELS, {}).items():
+            for data_sample, value in zip(data_samples, stacked):
+                data_sample.set_field(value, field, dtype=torch.Tensor)
+        return dict(inputs=inputs, data_samples=data_samples)
