@@ -31,7 +31,7 @@ def test_pass_stays_within_the_memory_bound(tmp_path):
     assert result['samples'] == 400
     # Two workers ran beside the main process.
     assert result['peak_processes'] == 3
-    assert 0 < result['pss_above_baseline_mib'] < BOUND_MIB
+    assert 0 < result['peak_pss_above_baseline_mib'] < BOUND_MIB
     # RSS counts pages shared between the processes once per process; even
     # so it stays within the bound.
-    assert 0 < result['rss_above_baseline_mib'] < BOUND_MIB
+    assert 0 < result['peak_rss_above_baseline_mib'] < BOUND_MIB

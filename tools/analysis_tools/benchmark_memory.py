@@ -7,8 +7,9 @@ with torch, mmengine, mmaction and mmcpsp imported), builds the train, val
 and test datasets (VGGSoundAVELDataset + LoadVGGSoundAVELFeatures +
 PackAVELInputs) and their dataloaders exactly as a config does (mmengine's
 Runner.build_dataloader, pseudo_collate, persistent workers) and reads
-every video once. A thread samples, every 20 ms, the memory of the whole
-process tree (the process and its DataLoader workers) from /proc:
+every video once. A thread samples, every ``--interval`` seconds, the
+memory of the whole process tree (the process and its DataLoader workers)
+from /proc:
 
 - RSS: the sum of every process's resident set; pages shared between
   processes (the libraries and data inherited through fork, the shared
@@ -16,8 +17,12 @@ process tree (the process and its DataLoader workers) from /proc:
 - PSS: the proportional set size, where a page shared by k processes
   counts 1/k in each; the sum is the memory the tree really holds.
 
-The table gives the peaks above the baseline side by side, which must not
-grow with the number of videos.
+The table gives, above the baseline and side by side for each size, the
+memory once the datasets are built (what grows with the number of videos:
+their lists of video ids and rows), the median over the pass and the peak.
+The batches in flight, up to prefetch_factor x workers of them queued in
+the main process plus one being filled in each worker, dominate the
+median and the peak; they depend on the batch size, not on the dataset.
 
     nice python tools/analysis_tools/benchmark_memory.py WORK_DIR \
         --sizes 10000 100000
@@ -32,6 +37,7 @@ import threading
 import time
 from typing import Dict, List, Optional
 
+import numpy as np
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
@@ -56,6 +62,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='dtype of the loaded features')
     parser.add_argument('--splits', nargs='+', default=list(_SPLITS),
                         choices=_SPLITS, help='splits to read')
+    parser.add_argument(
+        '--interval', type=float, default=0.25,
+        help='seconds between two samples of the memory; reading '
+        'smaps_rollup costs CPU, every 20 ms about as much as the loading')
     parser.add_argument(
         '--measure', metavar='DATA_ROOT',
         help='(internal) measure one data root and print a JSON line')
@@ -107,39 +117,30 @@ def tree_memory_kib(pid: int) -> Dict[str, int]:
     return total
 
 
-class PeakSampler(threading.Thread):
-    """Samples the process tree of this process until stopped."""
+class TreeSampler(threading.Thread):
+    """Samples the memory of this process tree until stopped."""
 
-    def __init__(self, interval: float = 0.02) -> None:
+    def __init__(self, interval: float) -> None:
         super().__init__(daemon=True)
         self.interval = interval
-        self.peak = dict(Rss=0, Pss=0, processes=0)
+        self.samples: List[Dict[str, int]] = []
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            sample = tree_memory_kib(os.getpid())
-            for key, value in sample.items():
-                self.peak[key] = max(self.peak[key], value)
+            self.samples.append(tree_memory_kib(os.getpid()))
             self._stop_event.wait(self.interval)
 
-    def stop(self) -> Dict[str, int]:
+    def stop(self) -> List[Dict[str, int]]:
         self._stop_event.set()
         self.join()
-        return self.peak
+        return self.samples
 
 
-def measure(args: argparse.Namespace) -> dict:
-    """Read every video of ``args.measure`` once; report memory and time."""
-    init_default_scope('mmcpsp')
-    gc.collect()
-    baseline = tree_memory_kib(os.getpid())
-    sampler = PeakSampler()
-    sampler.start()
-    began = time.perf_counter()
-    num_samples = 0
-    for split in args.splits:
-        dataloader = Runner.build_dataloader(
+def build_dataloaders(args: argparse.Namespace) -> list:
+    """The dataloaders of ``args.splits``, built as a config builds them."""
+    return [
+        Runner.build_dataloader(
             dict(
                 batch_size=args.batch_size,
                 num_workers=args.num_workers,
@@ -155,24 +156,49 @@ def measure(args: argparse.Namespace) -> dict:
                              dtype=args.dtype),
                         dict(type='PackAVELInputs')
                     ])),
-            seed=0)
-        for batch in dataloader:
+            seed=0) for split in args.splits
+    ]
+
+
+def measure(args: argparse.Namespace) -> dict:
+    """Read every video of ``args.measure`` once; report memory and time.
+
+    All datasets are built first (a runner holds its train, val and test
+    datasets together); the dataloaders then run one after the other, each
+    shut down after its pass.
+    """
+    init_default_scope('mmcpsp')
+    gc.collect()
+    baseline = tree_memory_kib(os.getpid())
+    sampler = TreeSampler(args.interval)
+    sampler.start()
+    began = time.perf_counter()
+    dataloaders = build_dataloaders(args)
+    gc.collect()
+    built = tree_memory_kib(os.getpid())
+    num_samples = 0
+    while dataloaders:
+        for batch in dataloaders[0]:
             num_samples += len(batch['data_samples'])
-        del dataloader, batch
+        del dataloaders[0], batch
         gc.collect()
     seconds = time.perf_counter() - began
-    peak = sampler.stop()
-    return dict(
-        data_root=args.measure,
-        samples=num_samples,
-        seconds=round(seconds, 1),
-        baseline_rss_mib=round(baseline['Rss'] / 1024),
-        baseline_pss_mib=round(baseline['Pss'] / 1024),
-        peak_rss_mib=round(peak['Rss'] / 1024),
-        peak_pss_mib=round(peak['Pss'] / 1024),
-        peak_processes=peak['processes'],
-        rss_above_baseline_mib=round((peak['Rss'] - baseline['Rss']) / 1024),
-        pss_above_baseline_mib=round((peak['Pss'] - baseline['Pss']) / 1024))
+    samples = sampler.stop()
+    result = dict(data_root=args.measure, samples=num_samples,
+                  seconds=round(seconds, 1),
+                  peak_processes=max(s['processes'] for s in samples))
+    for key in ('Rss', 'Pss'):
+        values = np.array([s[key] for s in samples]) - baseline[key]
+        name = key.lower()
+        result.update({
+            f'baseline_{name}_mib': round(baseline[key] / 1024),
+            f'datasets_{name}_above_baseline_mib': round(
+                (built[key] - baseline[key]) / 1024),
+            f'median_{name}_above_baseline_mib': round(
+                float(np.median(values)) / 1024),
+            f'peak_{name}_above_baseline_mib': round(values.max() / 1024),
+        })
+    return result
 
 
 def ensure_data_root(work_dir: str, num_videos: int) -> str:
@@ -199,7 +225,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             sys.executable, os.path.abspath(__file__), args.work_dir,
             '--measure', data_root, '--batch-size', str(args.batch_size),
             '--num-workers', str(args.num_workers), '--dtype', args.dtype,
-            '--splits', *args.splits
+            '--interval', str(args.interval), '--splits', *args.splits
         ]
         output = subprocess.run(
             command, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -209,9 +235,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(json.dumps(result), flush=True)
     print(f'\nbatch size {args.batch_size}, {args.num_workers} workers, '
           f'{args.dtype}, splits {" ".join(args.splits)}; memory in MiB')
-    columns = ('videos', 'samples', 'seconds', 'baseline_pss_mib',
-               'pss_above_baseline_mib', 'baseline_rss_mib',
-               'rss_above_baseline_mib', 'peak_processes')
+    columns = ('videos', 'samples', 'seconds', 'datasets_pss_above_baseline_mib',
+               'median_pss_above_baseline_mib', 'peak_pss_above_baseline_mib',
+               'median_rss_above_baseline_mib', 'peak_rss_above_baseline_mib',
+               'peak_processes')
     print(' | '.join(columns))
     for result in results:
         print(' | '.join(str(result[column]) for column in columns))

@@ -71,9 +71,9 @@ class LoadVGGSoundAVELFeatures(BaseTransform):
             self._pid = os.getpid()
 
     def _cast(self, array: np.ndarray) -> np.ndarray:
-        """A C-contiguous copy of ``array`` in ``self.dtype``."""
+        """``array`` in ``self.dtype``, C-contiguous; copied only if not."""
         if array.dtype == self.dtype:
-            return np.array(array, order='C')
+            return np.ascontiguousarray(array)
         # numpy converts float16 element by element; torch uses the CPU's
         # vector instructions and is about ten times faster on 2 MB maps.
         return torch.from_numpy(np.ascontiguousarray(array)).to(
@@ -89,7 +89,8 @@ class LoadVGGSoundAVELFeatures(BaseTransform):
             features = reader.read(row, np.empty(reader.row_shape,
                                                  reader.dtype))
         else:
-            # Read into a buffer reused across calls, cast into the output.
+            # Read into a buffer reused across calls; the cast makes the
+            # array handed on.
             buffer = self._buffers.get(path)
             if buffer is None:
                 buffer = self._buffers[path] = np.empty(
