@@ -1,17 +1,14 @@
 # CPSP, fully supervised: cls + 100 L_avpsp + 0.01 L_spsa + L_vpsa(margin 0.2, K 3).
-# Dataset: VGGSound-AVEL50k. Canonical config; the short alias is
+# Dataset: VGGSound-AVEL50k, the 100k config on the 50k subset. Alias:
 # configs/cpsp_fully_vggsound_avel50k.py.
 # Frequently modified settings (all settable with --cfg-options):
 #   *_dataloader.dataset.data_root  the dataset folder
 #   model.precision                 'float64' to train in double precision
 #   model.head.loss_*.loss_weight   0 switches a loss term off (ablations)
 #   randomness.seed                 123 as published; or --seed
-_base_ = [
-    '../_base_/models/cpsp_avga.py', '../_base_/datasets/vggsound_avel50k_fully.py',
-    '../_base_/schedules/adam_45e_fully.py', '../_base_/default_runtime.py'
-]
+_base_ = ['./cpsp_avga-resnet-vggish_1xb64-45e_vggsound-avel100k-fully.py']
 
-model = dict(
-    backbone=dict(visual_channels=1024),
-    head=dict(
-        num_classes=141))
+data_root = 'data/vggsound_avel50k'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))

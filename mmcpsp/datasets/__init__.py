@@ -2,5 +2,9 @@ from .ave_dataset import AVEDataset
 from .collate import avel_collate
 from .errors import DataValidationError
 from .transforms import *  # noqa: F401,F403
+from .vggsound_avel_dataset import VGGSoundAVELDataset
 
-__all__ = ['AVEDataset', 'DataValidationError', 'avel_collate']
+__all__ = [
+    'AVEDataset', 'DataValidationError', 'VGGSoundAVELDataset',
+    'avel_collate'
+]
