@@ -10,12 +10,12 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
-import mmcpsp.datasets.transforms.vggsound_loading  # noqa: F401
 import mmcpsp.datasets.vggsound_avel_dataset  # noqa: F401
 from mmcpsp.datasets.safe_pickle import load_zipped_array
 from mmcpsp.datasets.synthetic_vggsound_avel import (
     generate_synthetic_vggsound_avel,
 )
+from mmcpsp.datasets.transforms import vggsound_loading
 from mmcpsp.registry import DATASETS, TRANSFORMS
 
 NUM_VIDEOS = 40
@@ -230,3 +230,15 @@ def test_loading_transform_pickles_without_handles(synthetic):
     results = clone(dataset.get_data_info(2))
     np.testing.assert_array_equal(results['visual'],
                                   dataset[2]['inputs']['visual'].numpy())
+
+
+def test_free_heap_pages_are_returned_periodically(synthetic, monkeypatch):
+    assert vggsound_loading._find_malloc_trim() is not None  # glibc
+    calls = []
+    monkeypatch.setattr(vggsound_loading, '_malloc_trim', calls.append)
+    monkeypatch.setattr(vggsound_loading, 'TRIM_INTERVAL', 3)
+    root, _ = synthetic
+    dataset = build(root, layout='hdf5')
+    for index in range(7):
+        dataset[index]
+    assert calls == [0, 0]
