@@ -6,7 +6,7 @@ process imports mmcpsp, records its memory (the baseline: the interpreter
 with torch, mmengine, mmaction and mmcpsp imported), builds the train, val
 and test datasets (VGGSoundAVELDataset + LoadVGGSoundAVELFeatures +
 PackAVELInputs) and their dataloaders exactly as a config does (mmengine's
-Runner.build_dataloader, pseudo_collate, persistent workers) and reads
+Runner.build_dataloader, avel_collate, persistent workers) and reads
 every video once. A thread samples, every ``--interval`` seconds, the
 memory of the whole process tree (the process and its DataLoader workers)
 from /proc:
@@ -60,6 +60,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument('--dtype', default='float32',
                         help='dtype of the loaded features')
+    parser.add_argument(
+        '--collate', default='avel_collate',
+        choices=['avel_collate', 'pseudo_collate'],
+        help='collate function (the configs use avel_collate)')
     parser.add_argument('--splits', nargs='+', default=list(_SPLITS),
                         choices=_SPLITS, help='splits to read')
     parser.add_argument(
@@ -146,6 +150,7 @@ def build_dataloaders(args: argparse.Namespace) -> list:
                 num_workers=args.num_workers,
                 persistent_workers=True,
                 sampler=dict(type='DefaultSampler', shuffle=split == 'train'),
+                collate_fn=dict(type=args.collate),
                 dataset=dict(
                     type='VGGSoundAVELDataset',
                     data_root=args.measure,
@@ -225,7 +230,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             sys.executable, os.path.abspath(__file__), args.work_dir,
             '--measure', data_root, '--batch-size', str(args.batch_size),
             '--num-workers', str(args.num_workers), '--dtype', args.dtype,
-            '--interval', str(args.interval), '--splits', *args.splits
+            '--interval', str(args.interval), '--collate', args.collate,
+            '--splits', *args.splits
         ]
         output = subprocess.run(
             command, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -234,7 +240,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         results.append(result)
         print(json.dumps(result), flush=True)
     print(f'\nbatch size {args.batch_size}, {args.num_workers} workers, '
-          f'{args.dtype}, splits {" ".join(args.splits)}; memory in MiB')
+          f'{args.collate}, {args.dtype}, splits {" ".join(args.splits)}; '
+          'memory in MiB')
     columns = ('videos', 'samples', 'seconds', 'datasets_pss_above_baseline_mib',
                'median_pss_above_baseline_mib', 'peak_pss_above_baseline_mib',
                'median_rss_above_baseline_mib', 'peak_rss_above_baseline_mib',
