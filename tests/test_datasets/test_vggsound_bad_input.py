@@ -11,7 +11,9 @@ import zipfile
 import h5py
 import numpy as np
 import pytest
+from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from torch.utils.data import DataLoader
 
 import mmcpsp.datasets.transforms.vggsound_loading  # noqa: F401
 import mmcpsp.datasets.vggsound_avel_dataset  # noqa: F401
@@ -318,3 +320,18 @@ def test_one_message_per_error(root):
     message = expect_error(root, path, video_id=video_id, layout='zip')
     assert '\n' not in message
     assert message.count(path) == 1
+
+
+def test_error_in_a_dataloader_worker(root):
+    """The error of a worker reaches the main process as a
+    DataValidationError whose last line is the message."""
+    video_id = val_video(root)
+    path = replace_pickle(root, 'visual_features', video_id, [1, 2])
+    dataset = build(root, layout='zip')
+    loader = DataLoader(dataset, batch_size=len(dataset), num_workers=1,
+                        collate_fn=pseudo_collate)
+    with pytest.raises(DataValidationError) as info:
+        next(iter(loader))
+    assert str(info.value).splitlines()[-1].endswith(
+        f'{path}:{video_id}.pkl: expected a pickled numpy array, found a '
+        'pickled list')
