@@ -2,6 +2,7 @@
 import glob
 import math
 import os.path as osp
+import shutil
 
 import pytest
 from mmengine.config import Config
@@ -27,6 +28,10 @@ def tiny_vggsound_root(tmp_path_factory) -> str:
     )
     root = str(tmp_path_factory.mktemp('tiny_vggsound'))
     generate_synthetic_vggsound_avel(root, num_videos=40, seed=0)
+    # The same folder serves the 50k configs, whose CSV has its own name.
+    shutil.copy(
+        osp.join(root, 'vggsound-avel100k.csv'),
+        osp.join(root, 'vggsound-avel50k.csv'))
     return root
 
 

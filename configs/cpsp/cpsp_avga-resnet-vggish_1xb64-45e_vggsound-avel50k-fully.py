@@ -9,6 +9,8 @@
 _base_ = ['./cpsp_avga-resnet-vggish_1xb64-45e_vggsound-avel100k-fully.py']
 
 data_root = 'data/vggsound_avel50k'
-train_dataloader = dict(dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = dict(dataset=dict(data_root=data_root))
+# The 50k subset ships its own meta CSV.
+meta_file = 'vggsound-avel50k.csv'
+train_dataloader = dict(dataset=dict(data_root=data_root, meta_file=meta_file))
+val_dataloader = dict(dataset=dict(data_root=data_root, meta_file=meta_file))
+test_dataloader = dict(dataset=dict(data_root=data_root, meta_file=meta_file))
