@@ -8,7 +8,10 @@ the page cache warm:
 - loader: mmengine's dataloader (``Runner.build_dataloader``) over
   AVEDataset + LoadAVEFeatures + PackAVELInputs with the chosen collate
   function and workers, timed over whole epochs after a warm-up epoch
-  (persistent workers, so worker start-up is not counted);
+  (persistent workers, so worker start-up is not counted), once as
+  delivered and once with the main process reading every value it gets;
+- with ``avel_collate``, the same loader with ``reuse_memory=False``:
+  a new shared-memory segment per batch, as ``default_collate`` does;
 - for reference, the same loader without workers (in this process), which
   shows what moving the samples between processes costs.
 
@@ -101,17 +104,16 @@ def raw_read_rate(data_root: str, rows: np.ndarray, passes: int) -> float:
     return best
 
 
-def loader_rate(args: argparse.Namespace, data_root: str,
-                num_workers: int) -> tuple:
-    """Videos per second of the dataloader: first epoch, later epochs."""
+def build_loader(args: argparse.Namespace, data_root: str, num_workers: int,
+                 collate: dict):
     init_default_scope('mmcpsp')
-    dataloader = Runner.build_dataloader(
+    return Runner.build_dataloader(
         dict(
             batch_size=args.batch_size,
             num_workers=num_workers,
             persistent_workers=num_workers > 0,
             sampler=dict(type='DefaultSampler', shuffle=False),
-            collate_fn=dict(type=args.collate),
+            collate_fn=collate,
             dataset=dict(
                 type='AVEDataset',
                 data_root=data_root,
@@ -120,17 +122,56 @@ def loader_rate(args: argparse.Namespace, data_root: str,
                     dict(type='LoadAVEFeatures', dtype=args.dtype),
                     dict(type='PackAVELInputs')
                 ])))
+
+
+def _tensors(batch: dict) -> list:
+    values = batch['inputs'].values()
+    return [item for value in values
+            for item in (value if isinstance(value, list) else [value])]
+
+
+def loader_rates(dataloader, epochs: int, read: bool) -> tuple:
+    """Videos per second of one epoch after another.
+
+    With ``read``, the main process also reads every value it receives
+    once (a sum), as the model's first layer would.
+    """
     rates = []
-    for epoch in range(args.epochs + 1):
+    for _ in range(epochs):
         started = time.perf_counter()
         num_videos = 0
         for batch in dataloader:
             num_videos += len(batch['data_samples'])
+            if read:
+                for tensor in _tensors(batch):
+                    tensor.sum()
         rates.append(num_videos / (time.perf_counter() - started))
-    visual = batch['inputs']['visual']
-    sample = visual[0] if isinstance(visual, list) else visual
-    # rates[0] includes worker start-up; the rest are steady state.
-    return rates[0], rates[1:], sample.dtype
+    return rates, _tensors(batch)[-1].dtype
+
+
+def measure(args: argparse.Namespace, data_root: str, num_workers: int,
+            collate: dict) -> dict:
+    """Rates of one loader: delivered, and delivered and read."""
+    dataloader = build_loader(args, data_root, num_workers, collate)
+    # The first epoch starts the (persistent) workers and fills their
+    # buffers: it is reported apart.
+    (first, ), dtype = loader_rates(dataloader, 1, read=False)
+    delivered, _ = loader_rates(dataloader, args.epochs, read=False)
+    read, _ = loader_rates(dataloader, args.epochs, read=True)
+    del dataloader
+    return dict(first=first, delivered=delivered, read=read, dtype=dtype)
+
+
+def describe(name: str, result: dict) -> str:
+    def rates(values):
+        return (f'{float(np.median(values)):6.0f} videos/s (epochs: '
+                f'{", ".join(f"{value:.0f}" for value in values)})')
+
+    return (f'{name}\n'
+            f'  delivered:                      {rates(result["delivered"])}\n'
+            f'  delivered, main process reads:  {rates(result["read"])}\n'
+            f'  first epoch (worker start-up):  {result["first"]:6.0f} '
+            'videos/s')
 
 
 def main() -> None:
@@ -157,27 +198,38 @@ def main() -> None:
         cached = warm_page_cache(data_root)
         print(f'page cache warmed: {cached / 2**20:.0f} MiB read')
         raw = raw_read_rate(data_root, rows, args.raw_passes)
-        first, steady, dtype = loader_rate(args, data_root, args.num_workers)
-        loader = float(np.median(steady))
+        collate = dict(type=args.collate)
+        variants = [(f'{args.num_workers} workers, {args.collate}',
+                     args.num_workers, collate)]
+        if args.collate == 'avel_collate':
+            variants.append(
+                (f'{args.num_workers} workers, avel_collate '
+                 'reuse_memory=False (a new shared-memory segment per '
+                 'batch, as default_collate)', args.num_workers,
+                 dict(collate, reuse_memory=False)))
         if args.num_workers:
-            # The same pipeline without workers isolates the cost of moving
-            # samples between processes.
-            _, in_process, _ = loader_rate(args, data_root, 0)
+            # The same pipeline without workers shows what moving the
+            # samples between processes costs.
+            variants.append((f'0 workers, {args.collate}', 0, collate))
+        results = [(name, measure(args, data_root, workers, config))
+                   for name, workers, config in variants]
         print(f'samples: {len(rows)} (train split), batch size '
-              f'{args.batch_size}, {args.num_workers} workers, '
-              f'{args.collate}, sharing strategy '
-              f'{torch.multiprocessing.get_sharing_strategy()}, '
-              f'cpus {os.cpu_count()}')
+              f'{args.batch_size}, {results[0][1]["dtype"]} to the model, '
+              f'sharing strategy '
+              f'{torch.multiprocessing.get_sharing_strategy()}, cpus '
+              f'{os.cpu_count()}, median of {args.epochs} epochs')
         print(f'raw h5py read (float64, 1 thread, best of '
-              f'{args.raw_passes}): {raw:8.0f} videos/s')
-        print(f'dataloader ({dtype}, median of {len(steady)} epochs):'
-              f'      {loader:8.0f} videos/s  (epochs: '
-              f'{", ".join(f"{rate:.0f}" for rate in steady)}; first epoch '
-              f'with worker start-up {first:.0f})')
-        if args.num_workers:
-            print(f'same pipeline, 0 workers (median of {len(in_process)} '
-                  f'epochs): {float(np.median(in_process)):8.0f} videos/s')
-        print(f'loader / raw: {loader / raw:.2f}')
+              f'{args.raw_passes}): {raw:6.0f} videos/s')
+        for name, result in results:
+            print(describe(name, result))
+        main_rate = float(np.median(results[0][1]['delivered']))
+        print(f'ratio {variants[0][0]} / raw read: {main_rate / raw:.2f}')
+        if args.collate == 'avel_collate':
+            for mode in ('delivered', 'read'):
+                ratio = (float(np.median(results[0][1][mode])) /
+                         float(np.median(results[1][1][mode])))
+                print(f'ratio reused / new shared memory ({mode}): '
+                      f'{ratio:.2f}')
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -6,6 +6,7 @@ from mmcv.transforms import BaseTransform
 
 from mmcpsp.registry import TRANSFORMS
 
+from ..array_pool import ArrayRecycler
 from ..ave_files import AUDIO_ROW_SHAPE, FEATURE_KEY, VISUAL_ROW_SHAPE
 from ..errors import DataValidationError
 from ..h5_utils import H5RowReader
@@ -19,7 +20,9 @@ class LoadAVEFeatures(BaseTransform):
     them: handles are cached per process id, so each forked DataLoader
     worker opens its own, and the transform pickles without them.
     Contiguous files are read with one ``pread`` per row, compressed or
-    chunked ones through h5py. A row with NaN or infinite values raises
+    chunked ones through h5py. The output arrays come from an
+    :class:`~mmcpsp.datasets.array_pool.ArrayRecycler`: memory of earlier
+    samples is reused once nothing holds them. A row with NaN or infinite values raises
     :class:`DataValidationError` naming the file and row.
 
     Required keys: ``audio_path``, ``visual_path`` (HDF5 files with key
@@ -47,6 +50,7 @@ class LoadAVEFeatures(BaseTransform):
         self._readers: Dict[str, H5RowReader] = {}
         self._buffers: Dict[Tuple[Tuple[int, ...], np.dtype],
                             np.ndarray] = {}
+        self._outputs = ArrayRecycler()
 
     def _reader(self, path: str, row_shape: Sequence[int]) -> H5RowReader:
         pid = os.getpid()
@@ -65,7 +69,8 @@ class LoadAVEFeatures(BaseTransform):
               row: int) -> np.ndarray:
         reader = self._reader(path, row_shape)
         if reader.dtype == self.dtype:
-            features = reader.read(row, np.empty(row_shape, self.dtype))
+            features = reader.read(row,
+                                   self._outputs.empty(row_shape, self.dtype))
         else:
             # The file's dtype is read into a buffer reused across calls
             # and cast once into the output array.
@@ -75,7 +80,7 @@ class LoadAVEFeatures(BaseTransform):
                 buffer = self._buffers[key] = np.empty(row_shape,
                                                        reader.dtype)
             reader.read(row, buffer)
-            features = np.empty(row_shape, self.dtype)
+            features = self._outputs.empty(row_shape, self.dtype)
             with np.errstate(over='ignore'):
                 np.copyto(features, buffer, casting='unsafe')
         if not np.isfinite(features).all():
@@ -97,7 +102,7 @@ class LoadAVEFeatures(BaseTransform):
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for name in ('_pid', '_readers', '_buffers'):
+        for name in ('_pid', '_readers', '_buffers', '_outputs'):
             state.pop(name)
         return state
 
