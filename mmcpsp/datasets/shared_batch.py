@@ -17,6 +17,8 @@ process, as a plain ``dict`` of tensors that view the slot. The slot is
 been freed; only then does the main process mark it free, so a worker never
 overwrites data still in use. When all slots of a worker are leased, the
 worker adds one, up to ``max_slots``; past that it uses a one-off segment.
+A worker keeps one free slot at most, so the pool holds the batches in
+flight and one more.
 
 Only Linux has ``memfd_create``; elsewhere :func:`shared_memory_available`
 is false and the callers collate as PyTorch does.
@@ -95,18 +97,23 @@ class _SlotPool:
         self.slots: List[_Slot] = []
 
     def acquire(self, nbytes: int) -> _Slot:
-        """A free slot of at least ``nbytes``, marked leased."""
-        free = [
-            slot for slot in self.slots
-            if slot.capacity >= nbytes and slot.is_free()
-        ]
-        if free:
-            slot = min(free, key=lambda slot: slot.capacity)
+        """A free slot of at least ``nbytes``, marked leased.
+
+        Free slots beyond one spare are closed, which returns their memory:
+        the pool holds the batches in flight and one more.
+        """
+        free = [slot for slot in self.slots if slot.is_free()]
+        fitting = [slot for slot in free if slot.capacity >= nbytes]
+        if fitting:
+            slot = min(fitting, key=lambda slot: slot.capacity)
         else:
             slot = _Slot(_round_up(max(nbytes, 1), mmap.PAGESIZE))
             if len(self.slots) < self.max_slots:
                 self.slots.append(slot)
         slot.set_state(_LEASED)
+        spare = [other for other in free if other is not slot]
+        for other in sorted(spare, key=lambda other: other.capacity)[:-1]:
+            self.slots.remove(other)
         return slot
 
 

@@ -84,6 +84,16 @@ class TestSharedBatch(TestCase):
         self.assertTrue(torch.equal(second['labels']['y'], torch.tensor([3, 4])))
         self.assertTrue(torch.equal(third['labels']['y'], torch.tensor([5, 6])))
 
+    def test_keeps_one_free_slot_at_most(self):
+        held = [send(self.make([value])) for value in range(4)]
+        self.assertEqual(len(self.pool().slots), 4)
+        del held
+        kept = send(self.make([7]))
+        # One slot for the new batch and one spare: two were closed.
+        self.assertEqual(len(self.pool().slots), 2)
+        self.assertEqual(sum(slot.is_free() for slot in self.pool().slots), 1)
+        self.assertTrue(torch.equal(kept['labels']['y'], torch.tensor([7])))
+
     def test_smaller_batches_fit_in_a_larger_slot(self):
         del_me = send(self.make([1, 2, 3, 4]))
         del del_me

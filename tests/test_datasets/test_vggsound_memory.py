@@ -1,7 +1,12 @@
+import importlib.util
 import json
+import mmap
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from mmengine.config import Config
 
 from mmcpsp.datasets.synthetic_vggsound_avel import (
     generate_synthetic_vggsound_avel,
@@ -10,6 +15,14 @@ from mmcpsp.datasets.synthetic_vggsound_avel import (
 TOOL = Path(__file__).parents[2] / 'tools/analysis_tools/benchmark_memory.py'
 #: The memory a pass may add above the interpreter with its imports.
 BOUND_MIB = 1.5e9 / 2**20
+CONFIGS = Path(__file__).parents[2] / 'configs'
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('benchmark_memory', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_pass_stays_within_the_memory_bound(tmp_path):
@@ -35,3 +48,37 @@ def test_pass_stays_within_the_memory_bound(tmp_path):
     # RSS counts pages shared between the processes once per process; even
     # so it stays within the bound.
     assert 0 < result['peak_rss_above_baseline_mib'] < BOUND_MIB
+    # So does the memory held, batches in flight included.
+    assert 0 < result['peak_total_above_baseline_mib'] < BOUND_MIB
+
+
+def test_tool_reads_with_the_collate_of_the_configs():
+    tool = load_tool()
+    for name in ('vggsound_avel100k_fully.py', 'vggsound_avel100k_weakly.py'):
+        config = Config.fromfile(CONFIGS / '_base_' / 'datasets' / name)
+        for loader in ('train', 'val', 'test'):
+            assert (dict(config[f'{loader}_dataloader'].collate_fn) ==
+                    tool.CONFIG_COLLATE)
+    args = tool.parse_args(['work_dir'])
+    assert tool.collate_config(args) == tool.CONFIG_COLLATE
+    args = tool.parse_args(['work_dir', '--reuse-memory', 'true'])
+    assert tool.collate_config(args) == dict(
+        type='avel_collate', reuse_memory=True)
+
+
+def test_tree_memory_counts_unmapped_shared_memory_once():
+    tool = load_tool()
+    before = tool.tree_memory_kib(os.getpid())
+    size = 32 << 20
+    fd = os.memfd_create('test-batch')
+    try:
+        os.ftruncate(fd, size)
+        with mmap.mmap(fd, size) as mapping:
+            mapping.write(b'x' * size)
+        # Written, then unmapped: in no RSS or PSS, but held.
+        after = tool.tree_memory_kib(os.getpid())
+    finally:
+        os.close(fd)
+    assert after['Shm'] - before['Shm'] == size // 1024
+    assert after['Total'] - before['Total'] >= 0.9 * size // 1024
+    assert abs(after['Pss'] - before['Pss']) < 0.5 * size // 1024

@@ -6,8 +6,8 @@ process imports mmcpsp, records its memory (the baseline: the interpreter
 with torch, mmengine, mmaction and mmcpsp imported), builds the train, val
 and test datasets (VGGSoundAVELDataset + LoadVGGSoundAVELFeatures +
 PackAVELInputs) and their dataloaders exactly as a config does (mmengine's
-Runner.build_dataloader, avel_collate, persistent workers) and reads
-every video once. A thread samples, every ``--interval`` seconds, the
+Runner.build_dataloader, the configs' collate_fn, persistent workers) and
+reads every video once. A thread samples, every ``--interval`` seconds, the
 memory of the whole process tree (the process and its DataLoader workers)
 from /proc:
 
@@ -15,7 +15,12 @@ from /proc:
   processes (the libraries and data inherited through fork, the shared
   memory carrying batches) count once per process, so this overstates;
 - PSS: the proportional set size, where a page shared by k processes
-  counts 1/k in each; the sum is the memory the tree really holds.
+  counts 1/k in each; the sum is the memory the processes have mapped;
+- total: PSS without its shared-memory part, plus the shared-memory files
+  (memfd, /dev/shm) the tree holds open, each counted once. A batch on its
+  way from a worker lives in such a file, and while it waits in a queue or
+  sits unread in the main process no process has its pages mapped: RSS
+  and PSS miss it, the total does not. This is the memory the tree holds.
 
 The table gives, above the baseline and side by side for each size, the
 memory once the datasets are built (what grows with the number of videos:
@@ -38,6 +43,7 @@ import time
 from typing import Dict, List, Optional
 
 import numpy as np
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
@@ -49,6 +55,11 @@ from mmcpsp.datasets.synthetic_vggsound_avel import (
 from mmcpsp.datasets.vggsound_avel_hdf5 import DEFAULT_HDF5_DIR, is_converted
 
 _SPLITS = ('train', 'val', 'test')
+_CONFIG = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    'configs', '_base_', 'datasets', 'vggsound_avel100k_fully.py')
+#: The collate_fn of the VGGSound-AVEL100k configs.
+CONFIG_COLLATE = dict(Config.fromfile(_CONFIG).train_dataloader.collate_fn)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -61,9 +72,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--dtype', default='float32',
                         help='dtype of the loaded features')
     parser.add_argument(
-        '--collate', default='avel_collate',
-        choices=['avel_collate', 'pseudo_collate'],
-        help='collate function (the configs use avel_collate)')
+        '--collate', choices=['avel_collate', 'pseudo_collate'],
+        help='collate function (default: that of the VGGSound-AVEL100k '
+        f'configs, {CONFIG_COLLATE})')
+    parser.add_argument(
+        '--reuse-memory', choices=['true', 'false'],
+        help='reuse_memory of avel_collate (default: that of the configs, '
+        'else avel_collate\'s own)')
     parser.add_argument('--splits', nargs='+', default=list(_SPLITS),
                         choices=_SPLITS, help='splits to read')
     parser.add_argument(
@@ -77,17 +92,41 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def _memory_kib(pid: int) -> Dict[str, int]:
-    """Rss and Pss of one process in KiB; empty if it has ended."""
+    """Rss, Pss and Pss_Shmem of one process in KiB; empty if it ended."""
     values = {}
     try:
         with open(f'/proc/{pid}/smaps_rollup') as file:
             for line in file:
                 name, _, rest = line.partition(':')
-                if name in ('Rss', 'Pss'):
+                if name in ('Rss', 'Pss', 'Pss_Shmem'):
                     values[name] = int(rest.split()[0])
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return {}
     return values
+
+
+def _shared_files(pid: int, found: Dict[tuple, int]) -> None:
+    """Add the shared-memory files ``pid`` holds open to ``found``.
+
+    ``found`` maps (device, inode) to allocated KiB. These are the memfd
+    and /dev/shm files that carry batches from the workers: while a batch
+    waits in a queue, or sits in the main process unread, its pages are
+    mapped by no process (or not touched), so no RSS or PSS shows them.
+    """
+    try:
+        fds = os.listdir(f'/proc/{pid}/fd')
+    except (FileNotFoundError, PermissionError):
+        return
+    for fd in fds:
+        path = f'/proc/{pid}/fd/{fd}'
+        try:
+            target = os.readlink(path)
+            if not target.startswith(('/memfd:', '/dev/shm/')):
+                continue
+            stat = os.stat(path)
+        except (FileNotFoundError, PermissionError):
+            continue
+        found[(stat.st_dev, stat.st_ino)] = stat.st_blocks * 512 // 1024
 
 
 def _descendants(pid: int) -> List[int]:
@@ -110,14 +149,25 @@ def _descendants(pid: int) -> List[int]:
 
 
 def tree_memory_kib(pid: int) -> Dict[str, int]:
-    """Summed Rss and Pss (KiB) of ``pid`` and all its descendants."""
-    total = dict(Rss=0, Pss=0, processes=0)
+    """Memory (KiB) of ``pid`` and all its descendants.
+
+    ``Rss`` and ``Pss`` are summed over the processes; ``Shm`` is the
+    shared-memory files they hold open, each counted once; ``Total`` is
+    ``Pss`` with the mapped shared memory replaced by ``Shm``: what the
+    tree holds, whether a page is mapped or not.
+    """
+    total = dict(Rss=0, Pss=0, Total=0, Shm=0, processes=0)
+    shared: Dict[tuple, int] = {}
     for member in [pid] + _descendants(pid):
         values = _memory_kib(member)
         if values:
             total['Rss'] += values['Rss']
             total['Pss'] += values['Pss']
+            total['Total'] += values['Pss'] - values.get('Pss_Shmem', 0)
             total['processes'] += 1
+            _shared_files(member, shared)
+    total['Shm'] = sum(shared.values())
+    total['Total'] += total['Shm']
     return total
 
 
@@ -141,6 +191,18 @@ class TreeSampler(threading.Thread):
         return self.samples
 
 
+def collate_config(args: argparse.Namespace) -> dict:
+    """The configs' collate_fn, or the one of ``--collate``."""
+    config = dict(CONFIG_COLLATE)
+    if args.collate and args.collate != config['type']:
+        config = dict(type=args.collate)
+    if args.reuse_memory:
+        if config['type'] != 'avel_collate':
+            raise SystemExit('--reuse-memory applies to avel_collate')
+        config['reuse_memory'] = args.reuse_memory == 'true'
+    return config
+
+
 def build_dataloaders(args: argparse.Namespace) -> list:
     """The dataloaders of ``args.splits``, built as a config builds them."""
     return [
@@ -150,7 +212,7 @@ def build_dataloaders(args: argparse.Namespace) -> list:
                 num_workers=args.num_workers,
                 persistent_workers=True,
                 sampler=dict(type='DefaultSampler', shuffle=split == 'train'),
-                collate_fn=dict(type=args.collate),
+                collate_fn=collate_config(args),
                 dataset=dict(
                     type='VGGSoundAVELDataset',
                     data_root=args.measure,
@@ -192,7 +254,7 @@ def measure(args: argparse.Namespace) -> dict:
     result = dict(data_root=args.measure, samples=num_samples,
                   seconds=round(seconds, 1),
                   peak_processes=max(s['processes'] for s in samples))
-    for key in ('Rss', 'Pss'):
+    for key in ('Rss', 'Pss', 'Total'):
         values = np.array([s[key] for s in samples]) - baseline[key]
         name = key.lower()
         result.update({
@@ -230,7 +292,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             sys.executable, os.path.abspath(__file__), args.work_dir,
             '--measure', data_root, '--batch-size', str(args.batch_size),
             '--num-workers', str(args.num_workers), '--dtype', args.dtype,
-            '--interval', str(args.interval), '--collate', args.collate,
+            '--interval', str(args.interval),
+            *(['--collate', args.collate] if args.collate else []),
+            *(['--reuse-memory', args.reuse_memory]
+              if args.reuse_memory else []),
             '--splits', *args.splits
         ]
         output = subprocess.run(
@@ -240,12 +305,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         results.append(result)
         print(json.dumps(result), flush=True)
     print(f'\nbatch size {args.batch_size}, {args.num_workers} workers, '
-          f'{args.collate}, {args.dtype}, splits {" ".join(args.splits)}; '
+          f'collate_fn {collate_config(args)}, '
+          f'{args.dtype}, splits {" ".join(args.splits)}; '
           'memory in MiB')
     columns = ('videos', 'samples', 'seconds', 'datasets_pss_above_baseline_mib',
                'median_pss_above_baseline_mib', 'peak_pss_above_baseline_mib',
                'median_rss_above_baseline_mib', 'peak_rss_above_baseline_mib',
-               'peak_processes')
+               'median_total_above_baseline_mib',
+               'peak_total_above_baseline_mib', 'peak_processes')
     print(' | '.join(columns))
     for result in results:
         print(' | '.join(str(result[column]) for column in columns))
