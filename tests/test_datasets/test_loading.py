@@ -154,6 +154,24 @@ class TestLoadAVEFeatures:
         assert not np.shares_memory(first, second)
         np.testing.assert_array_equal(first, visual[0].astype(np.float32))
 
+    @pytest.mark.parametrize('dtype', ['float32', 'float64'])
+    def test_output_memory_is_reused_only_once_released(
+            self, feature_files, dtype):
+        paths, _, visual = feature_files
+        transform = TRANSFORMS.build(dict(type='LoadAVEFeatures', dtype=dtype))
+        packed = TRANSFORMS.build(dict(type='PackAVELInputs'))
+        kept = packed(transform(results_for(paths['contiguous'], 0)))
+        dropped = transform(results_for(paths['contiguous'], 1))['visual']
+        address = dropped.ctypes.data
+        del dropped
+        again = transform(results_for(paths['contiguous'], 1))['visual']
+        # The released array's memory serves the next read...
+        assert again.ctypes.data == address
+        np.testing.assert_array_equal(again, visual[1].astype(dtype))
+        # ...while the one held (as a tensor) keeps its values.
+        np.testing.assert_array_equal(kept['inputs']['visual'].numpy(),
+                                      visual[0].astype(dtype))
+
     def test_not_finite_after_cast(self, feature_files):
         paths, _, _ = feature_files
         transform = TRANSFORMS.build(dict(type='LoadAVEFeatures'))
