@@ -1,5 +1,4 @@
-import os
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -10,10 +9,11 @@ from ..array_pool import ArrayRecycler
 from ..ave_files import AUDIO_ROW_SHAPE, FEATURE_KEY, VISUAL_ROW_SHAPE
 from ..errors import DataValidationError
 from ..h5_utils import H5RowReader
+from .process_local import ProcessLocalState
 
 
 @TRANSFORMS.register_module()
-class LoadAVEFeatures(BaseTransform):
+class LoadAVEFeatures(ProcessLocalState, BaseTransform):
     """Read the audio and visual features of one AVE video.
 
     The HDF5 files are opened read-only, lazily, in the process that reads
@@ -43,22 +43,18 @@ class LoadAVEFeatures(BaseTransform):
         if self.dtype.kind != 'f':
             raise ValueError(
                 f'dtype must be a floating-point type, got {dtype!r}')
-        self._reset_handles()
+        self._start_process_state()
 
-    def _reset_handles(self) -> None:
-        self._pid: Optional[int] = None
+    _process_local = ('_readers', '_buffers', '_outputs')
+
+    def _reset_process_state(self) -> None:
         self._readers: Dict[str, H5RowReader] = {}
         self._buffers: Dict[Tuple[Tuple[int, ...], np.dtype],
                             np.ndarray] = {}
         self._outputs = ArrayRecycler()
 
     def _reader(self, path: str, row_shape: Sequence[int]) -> H5RowReader:
-        pid = os.getpid()
-        if pid != self._pid:
-            # Handles inherited through fork belong to the parent; this
-            # process opens its own.
-            self._reset_handles()
-            self._pid = pid
+        self._check_process()
         reader = self._readers.get(path)
         if reader is None:
             reader = H5RowReader(path, FEATURE_KEY, row_shape)
@@ -99,16 +95,6 @@ class LoadAVEFeatures(BaseTransform):
         results['visual'] = self._load(results['visual_path'],
                                        VISUAL_ROW_SHAPE, row)
         return results
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        for name in ('_pid', '_readers', '_buffers', '_outputs'):
-            state.pop(name)
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._reset_handles()
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(dtype={self.dtype.name!r})'

@@ -1,5 +1,4 @@
 import ctypes
-import os
 from typing import Callable, Dict, Optional
 
 import h5py
@@ -19,6 +18,7 @@ from ..vggsound_avel_format import (
     to_event_mask,
 )
 from ..vggsound_avel_hdf5 import HDF5_ROW_SHAPES
+from .process_local import ProcessLocalState
 
 
 def _find_malloc_trim() -> Optional[Callable[[int], int]]:
@@ -35,7 +35,7 @@ TRIM_INTERVAL = 256
 
 
 @TRANSFORMS.register_module()
-class LoadVGGSoundAVELFeatures(BaseTransform):
+class LoadVGGSoundAVELFeatures(ProcessLocalState, BaseTransform):
     """Read the features and labels of one VGGSound-AVEL video.
 
     Reads the per-video zips through the safe unpickler, or one row of the
@@ -74,22 +74,17 @@ class LoadVGGSoundAVELFeatures(BaseTransform):
         if self.dtype.kind != 'f':
             raise ValueError(f'dtype must be floating point, got {dtype!r}')
         self._torch_dtype = torch.from_numpy(np.empty(0, self.dtype)).dtype
-        self._reset_handles()
+        self._start_process_state()
 
-    def _reset_handles(self) -> None:
-        self._pid: Optional[int] = None
+    _process_local = ('_readers', '_label_files', '_label_sets', '_buffers',
+                      '_num_reads')
+
+    def _reset_process_state(self) -> None:
         self._readers: Dict[str, H5RowReader] = {}
         self._label_files: Dict[str, h5py.File] = {}
         self._label_sets: Dict[str, h5py.Dataset] = {}
         self._buffers: Dict[str, np.ndarray] = {}
         self._num_reads = 0
-
-    def _check_process(self) -> None:
-        # Handles inherited through fork belong to the parent; each process
-        # (DataLoader worker) opens its own.
-        if self._pid != os.getpid():
-            self._reset_handles()
-            self._pid = os.getpid()
 
     def _cast(self, array: np.ndarray) -> np.ndarray:
         """``array`` in ``self.dtype``, C-contiguous; copied only if not."""
@@ -176,19 +171,6 @@ class LoadVGGSoundAVELFeatures(BaseTransform):
                 mask == 1, results['video_label'],
                 results['num_classes']).astype(np.int64)
         return results
-
-    def __getstate__(self) -> dict:
-        # Open HDF5 handles cannot be pickled (spawned workers); they are
-        # reopened on first use.
-        state = self.__dict__.copy()
-        for name in ('_pid', '_readers', '_label_files', '_label_sets',
-                     '_buffers', '_num_reads'):
-            state.pop(name)
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._reset_handles()
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(dtype={self.dtype.name!r})'
