@@ -1,3 +1,7 @@
-from .hooks import EpochSeedHook, SafeCheckpointHook
+from .atomic_local_backend import ATOMIC_LOCAL_BACKEND, AtomicLocalBackend
+from .hooks import EpochSeedHook, NonFiniteLossHook, SafeCheckpointHook
 
-__all__ = ['EpochSeedHook', 'SafeCheckpointHook']
+__all__ = [
+    'ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend', 'EpochSeedHook',
+    'NonFiniteLossHook', 'SafeCheckpointHook'
+]

@@ -1,27 +1,58 @@
+import errno
+import os
 import os.path as osp
 import random
+import stat
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
 import torch
+from mmengine.evaluator import BaseMetric
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
+from mmcpsp.engine import atomic_local_backend
+from mmcpsp.engine.hooks import NonFiniteLossError
 from mmcpsp.registry import HOOKS
+from mmcpsp.utils import atomic_write
+from mmcpsp.utils.checkpoint import CheckpointError, load_checkpoint_file
 
 
 class ToyModel(BaseModel):
+    """Two loss terms; ``loss_b`` is NaN at training call ``nan_at``."""
 
-    def __init__(self) -> None:
+    def __init__(self, nan_at: int = 0) -> None:
         super().__init__()
         self.linear = torch.nn.Linear(2, 1)
+        self.nan_at = nan_at
+        self.calls = 0
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         outputs = self.linear(torch.stack(inputs))
         if mode == 'loss':
-            return dict(loss=outputs.pow(2).mean())
-        return outputs
+            self.calls += 1
+            loss_b = outputs.abs().mean()
+            if self.calls == self.nan_at:
+                loss_b = loss_b * float('nan')
+            return dict(loss_a=outputs.pow(2).mean(), loss_b=loss_b)
+        return [dict(score=float(score)) for score in outputs.flatten()]
+
+
+class RisingMetric(BaseMetric):
+    """Better at every validation, so every epoch saves a new best."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def process(self, data_batch, data_samples) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results) -> dict:
+        self.count += 1
+        return dict(acc=float(self.count))
 
 
 class ToyDataset(Dataset):
@@ -34,23 +65,65 @@ class ToyDataset(Dataset):
         return dict(inputs=torch.full((2, ), float(index)))
 
 
-def build_runner(work_dir: str, max_epochs: int = 3, **hook_kwargs):
+def build_runner(work_dir: str,
+                 max_epochs: int = 3,
+                 nan_at: int = 0,
+                 validate: bool = False,
+                 non_finite_loss: bool = True,
+                 **hook_kwargs):
     checkpoint = dict(type='SafeCheckpointHook', interval=1, **hook_kwargs)
+    loader = dict(
+        dataset=ToyDataset(),
+        sampler=dict(type='DefaultSampler', shuffle=True),
+        batch_size=4,
+        num_workers=0)
+    if validate:
+        checkpoint.update(save_best='acc', rule='greater')
     return Runner(
-        model=ToyModel(),
+        model=ToyModel(nan_at),
         work_dir=work_dir,
-        train_dataloader=dict(
-            dataset=ToyDataset(),
-            sampler=dict(type='DefaultSampler', shuffle=True),
-            batch_size=4,
-            num_workers=0),
+        train_dataloader=loader,
+        val_dataloader=loader if validate else None,
+        val_cfg=dict() if validate else None,
+        val_evaluator=[RisingMetric()] if validate else None,
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        default_hooks=dict(checkpoint=checkpoint),
+        default_hooks=dict(
+            checkpoint=checkpoint,
+            non_finite_loss=dict(
+                type='NonFiniteLossHook', enabled=non_finite_loss)),
         custom_hooks=[dict(type='EpochSeedHook')],
         randomness=dict(seed=7),
         default_scope='mmcpsp',
         experiment_name=osp.basename(work_dir))
+
+
+def temporary_files(folder) -> list:
+    return [p.name for p in folder.iterdir() if p.suffix == '.tmp']
+
+
+@contextmanager
+def disk_full_after(num_bytes: int):
+    """Writes of the atomic backend fail with ENOSPC after ``num_bytes``."""
+
+    @contextmanager
+    def filling_write(path, mode='wb', **kwargs):
+        with atomic_write(path, mode, **kwargs) as file:
+            real_write = file.write
+
+            def write(data):
+                real_write(data[:num_bytes])
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+            file.write = write
+            yield file
+
+    real = atomic_local_backend.atomic_write
+    atomic_local_backend.atomic_write = filling_write
+    try:
+        yield
+    finally:
+        atomic_local_backend.atomic_write = real
 
 
 class TestSafeCheckpointHook:
@@ -83,6 +156,118 @@ class TestSafeCheckpointHook:
         last = (tmp_path / 'last_checkpoint').read_text()
         # MMEngine's hook would already have deleted epoch_1.pth here.
         assert last.endswith('epoch_1.pth') and osp.isfile(last)
+
+    def test_full_disk_stops_with_one_message_and_keeps_previous(
+            self, tmp_path):
+        runner = build_runner(str(tmp_path), max_keep_ckpts=1)
+        real_save = runner.save_checkpoint
+
+        def fill_disk_at_epoch_2(out_dir, filename, *args, **kwargs):
+            if filename != 'epoch_2.pth':
+                return real_save(out_dir, filename, *args, **kwargs)
+            with disk_full_after(100):
+                return real_save(out_dir, filename, *args, **kwargs)
+
+        runner.save_checkpoint = fill_disk_at_epoch_2
+        with pytest.raises(CheckpointError) as error:
+            runner.train()
+        previous = str(tmp_path / 'epoch_1.pth')
+        assert str(error.value) == (
+            f'could not write {tmp_path / "epoch_2.pth"} (No space left on '
+            f'device); training stopped. {previous} is intact and '
+            'last_checkpoint points at it.')
+        assert (tmp_path / 'last_checkpoint').read_text() == previous
+        assert load_checkpoint_file(previous)['meta']['epoch'] == 1
+        assert not (tmp_path / 'epoch_2.pth').exists()
+        assert temporary_files(tmp_path) == []
+
+    def test_new_best_is_written_before_the_previous_best_goes(
+            self, tmp_path):
+        runner = build_runner(str(tmp_path), validate=True)
+        real_save = runner.save_checkpoint
+
+        def fail_second_best(out_dir, filename, *args, **kwargs):
+            if filename == 'best_acc_epoch_2.pth':
+                with disk_full_after(100):
+                    return real_save(out_dir, filename, *args, **kwargs)
+            return real_save(out_dir, filename, *args, **kwargs)
+
+        runner.save_checkpoint = fail_second_best
+        with pytest.raises(CheckpointError, match='best_acc_epoch_2.pth'):
+            runner.train()
+        # MMEngine's hook removes the previous best before writing the new.
+        assert (tmp_path / 'best_acc_epoch_1.pth').is_file()
+        assert temporary_files(tmp_path) == []
+
+    def test_best_replaces_previous_best(self, tmp_path):
+        build_runner(str(tmp_path), validate=True).train()
+        bests = sorted(p.name for p in tmp_path.glob('best_*.pth'))
+        assert bests == ['best_acc_epoch_3.pth']
+
+    def test_files_get_the_mode_of_a_plain_open(self, tmp_path):
+        old_umask = os.umask(0o022)
+        try:
+            build_runner(str(tmp_path), validate=True).train()
+        finally:
+            os.umask(old_umask)
+        written = [p for p in tmp_path.rglob('*') if p.is_file()]
+        assert {p.name for p in written} >= {
+            'epoch_3.pth', 'best_acc_epoch_3.pth', 'last_checkpoint'
+        }
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in written}
+        assert set(modes.values()) == {0o644}, modes
+
+    def test_unfinished_writes_of_a_killed_run_are_removed(self, tmp_path):
+        left = ['.epoch_2.pth.k2j4_x9a.tmp', '.last_checkpoint.abcd1234.tmp']
+        unrelated = ['.notes.txt.abcd1234.tmp', 'epoch_x.tmp']
+        for name in left + unrelated:
+            (tmp_path / name).write_bytes(b'partial')
+        build_runner(str(tmp_path), max_epochs=1).train()
+        assert sorted(temporary_files(tmp_path)) == sorted(unrelated)
+
+    def test_explicit_backend_args_are_kept(self, tmp_path):
+        runner = build_runner(
+            str(tmp_path), max_epochs=1, backend_args=dict(backend='local'))
+        runner.train()
+        hook = next(h for h in runner.hooks
+                    if type(h).__name__ == 'SafeCheckpointHook')
+        assert hook.backend_args == dict(backend='local')
+        assert (tmp_path / 'epoch_1.pth').is_file()
+
+
+class TestNonFiniteLossHook:
+
+    def test_nan_at_iteration_3_stops_there(self, tmp_path):
+        # Two iterations per epoch: iteration 3 is the first of epoch 2.
+        runner = build_runner(str(tmp_path), nan_at=3)
+        with pytest.raises(NonFiniteLossError) as error:
+            runner.train()
+        last = str(tmp_path / 'epoch_1.pth')
+        assert str(error.value) == (
+            'the loss is not finite at iteration 3 (epoch 2, iteration 1 of '
+            f'the epoch): loss_b=nan. Training stopped there; the last '
+            f'checkpoint is {last}.')
+        assert runner.iter == 2
+        assert (tmp_path / 'last_checkpoint').read_text() == last
+        assert not (tmp_path / 'epoch_2.pth').exists()
+
+    def test_before_any_checkpoint(self, tmp_path):
+        with pytest.raises(NonFiniteLossError,
+                           match='iteration 1 .*no checkpoint had been'):
+            build_runner(str(tmp_path), nan_at=1).train()
+
+    def test_off_with_one_option(self, tmp_path):
+        runner = build_runner(str(tmp_path), nan_at=3, non_finite_loss=False)
+        runner.train()
+        assert (tmp_path / 'epoch_3.pth').is_file()
+
+    def test_in_default_runtime(self):
+        from mmengine.config import Config
+        cfg = Config.fromfile(
+            osp.join(osp.dirname(__file__), '..', '..', 'configs',
+                     '_base_', 'default_runtime.py'))
+        assert cfg.default_hooks.non_finite_loss == dict(
+            type='NonFiniteLossHook')
 
 
 class TestEpochSeedHook:

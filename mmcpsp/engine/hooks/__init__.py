@@ -1,4 +1,8 @@
 from .epoch_seed_hook import EpochSeedHook
+from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['EpochSeedHook', 'SafeCheckpointHook']
+__all__ = [
+    'EpochSeedHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+    'SafeCheckpointHook'
+]

@@ -1,3 +1,4 @@
+from .atomic_dump_results import AtomicDumpResults
 from .segment_accuracy import AVELSegmentAccuracy
 
-__all__ = ['AVELSegmentAccuracy']
+__all__ = ['AVELSegmentAccuracy', 'AtomicDumpResults']
