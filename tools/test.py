@@ -7,10 +7,10 @@ import sys
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.fileio import dump
-from mmengine.utils import mkdir_or_exist
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcpsp.apis import build_runner, run_safely  # noqa: E402
+from mmcpsp.utils import atomic_write  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -27,6 +27,12 @@ def parse_args() -> argparse.Namespace:
         '--metrics-out',
         type=str,
         help='also write the test metrics to this JSON file')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load the checkpoint even if it needs types beyond those of '
+        'runner checkpoints: its pickle may run code, so only for files you '
+        'trust')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -49,7 +55,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise SystemExit('--dump: the file must end with .pkl or .pickle')
-        dump_metric = dict(type='DumpResults', out_file_path=args.dump)
+        dump_metric = dict(type='AtomicDumpResults', out_file_path=args.dump)
         if isinstance(cfg.test_evaluator, (list, tuple)):
             cfg.test_evaluator = [*cfg.test_evaluator, dump_metric]
         else:
@@ -61,6 +67,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.trust_checkpoint:
+        cfg.trust_checkpoint = True
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg
@@ -69,10 +77,12 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    metrics = run_safely(lambda: build_runner(cfg).test())
+    metrics = run_safely(
+        lambda: build_runner(cfg).test(),
+        trust_checkpoint=cfg.get('trust_checkpoint', False))
     if args.metrics_out is not None and is_main_process():
-        mkdir_or_exist(osp.dirname(osp.abspath(args.metrics_out)))
-        dump(metrics, args.metrics_out, file_format='json')
+        with atomic_write(args.metrics_out, 'w') as file:
+            dump(metrics, file, file_format='json')
 
 
 if __name__ == '__main__':

@@ -5,6 +5,7 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
+from mmengine.device import get_device
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcpsp.apis import build_runner, run_safely  # noqa: E402
@@ -22,7 +23,9 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint, or, without a value (or '
         '"auto"), from the latest checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='enable mixed-precision training')
+        '--amp',
+        action='store_true',
+        help='enable mixed-precision training (needs a GPU)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -40,6 +43,12 @@ def parse_args() -> argparse.Namespace:
         '--deterministic',
         action='store_true',
         help='use deterministic algorithms (cuDNN and torch)')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load --resume/load_from checkpoints even if they need types '
+        'beyond those of runner checkpoints: their pickle may run code, so '
+        'only for files you trust')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -71,6 +80,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
+        if get_device() not in ('cuda', 'npu', 'mlu', 'musa'):
+            raise SystemExit(
+                '--amp: mixed precision needs a GPU (CUDA, NPU, MLU or '
+                'MUSA) and none is available here; train without --amp.')
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
             raise ValueError('--amp does not support the optimizer wrapper '
@@ -83,6 +96,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if args.trust_checkpoint:
+        cfg.trust_checkpoint = True
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     # MMAction2's train.py drops these flags when the config defines
@@ -103,7 +118,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    run_safely(lambda: build_runner(cfg).train())
+    run_safely(lambda: build_runner(cfg).train(),
+               trust_checkpoint=cfg.get('trust_checkpoint', False))
 
 
 if __name__ == '__main__':

@@ -14,15 +14,20 @@ default_hooks = dict(
         save_best='avel/segment_acc',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    # Stops at the first NaN or infinite loss, before it is checkpointed;
+    # off: --cfg-options default_hooks.non_finite_loss.enabled=False
+    non_finite_loss=dict(type='NonFiniteLossHook'))
 # Reseeds every epoch, so a resumed run repeats an uninterrupted one.
 custom_hooks = [dict(type='EpochSeedHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # Without CUDA, mmcpsp initialises gloo instead (mmcpsp/compat.py).
-    dist_cfg=dict(backend='nccl'))
+    # Without CUDA, mmcpsp initialises gloo instead (mmcpsp/compat.py). A
+    # rank waiting in a collective for a peer that hangs fails after
+    # `timeout` seconds (a peer that dies ends the job at once).
+    dist_cfg=dict(backend='nccl', timeout=1800))
 # DDP that also wraps CPU modules (mmcpsp/compat.py).
 model_wrapper_cfg = dict(
     type='CPUCompatibleDDP',
@@ -39,6 +44,10 @@ visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
+# Checkpoints load with torch.load(weights_only=True) and the types of
+# runner checkpoints only; True (or --trust-checkpoint) loads any pickle,
+# which may run code: only for files you trust.
+trust_checkpoint = False
 
 randomness = dict(seed=123, diff_rank_seed=False, deterministic=False)
 # Published batch size: 64 videos on one GPU.

@@ -1,13 +1,24 @@
 """Shared start-up and shut-down of tools/train.py and tools/test.py."""
+import signal
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Tuple, Type
 
 from mmengine.config import Config
+from mmengine.dist import get_dist_info
 from mmengine.runner import Runner
 
 from mmcpsp.compat import finalize_distributed, unwrap_registry_error
 from mmcpsp.datasets import DataValidationError
+from mmcpsp.engine.hooks import NonFiniteLossError
 from mmcpsp.registry import RUNNERS
+from mmcpsp.utils.checkpoint import CheckpointError, trust_checkpoints
+
+#: Errors whose message says what to fix: printed alone, exit status 2.
+REPORTED_ERRORS: Tuple[Tuple[Type[Exception], str], ...] = (
+    (DataValidationError, 'Data error'),
+    (CheckpointError, 'Checkpoint error'),
+    (NonFiniteLossError, 'Training error'),
+)
 
 
 def build_runner(cfg: Config) -> Runner:
@@ -17,8 +28,8 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg)
 
 
-def data_error_message(error: DataValidationError) -> str:
-    """The user-facing text of a data error, wherever it was raised.
+def reported_message(error: Exception) -> str:
+    """The user-facing text of a reported error, wherever it was raised.
 
     Errors from DataLoader workers arrive with the worker's traceback
     embedded in the message, and errors from constructors may carry registry
@@ -28,21 +39,91 @@ def data_error_message(error: DataValidationError) -> str:
     if 'Original Traceback' not in message:
         return message
     last_line = message.splitlines()[-1]
-    prefix = f'{DataValidationError.__module__}.{DataValidationError.__name__}: '
+    prefix = f'{type(error).__module__}.{type(error).__name__}: '
     return last_line[len(prefix):] if last_line.startswith(prefix) else last_line
 
 
-def run_safely(job: Callable[[], Any]) -> Any:
-    """Run ``job``, report bad data in one line and tear down distribution.
+# What gloo reports on a rank whose peer process has ended, or has not
+# joined a collective within the process group's timeout.
+_PEER_GONE = ('Connection closed by peer', 'Connection reset by peer',
+              'Broken pipe')
+_TIMED_OUT = ('Timed out', 'timed out')
 
-    A :class:`DataValidationError` (a dataset file that is not as
-    distributed) is printed alone, without a traceback, and the process exits
-    with status 2; the process group is destroyed in every case.
+
+def distributed_error_line(error: BaseException) -> Optional[str]:
+    """One line for a rank whose collective failed because of a peer.
+
+    The traceback of such a rank says nothing about the cause: a peer that
+    ended has reported its own error, and a peer that hangs is the one to
+    look at. None if ``error`` is something else or the run is not
+    distributed.
     """
+    rank, world_size = get_dist_info()
+    if world_size == 1 or not isinstance(error, RuntimeError):
+        return None
+    text = str(error)
+    if any(phrase in text for phrase in _PEER_GONE):
+        return (f'Distributed error (rank {rank}): another rank ended while '
+                'this one waited for it (see the message of that rank).')
+    if any(phrase in text for phrase in _TIMED_OUT):
+        return (f'Distributed error (rank {rank}): another rank did not join '
+                'a collective within the process group timeout '
+                '(env_cfg.dist_cfg.timeout); it is stuck or far slower.')
+    return None
+
+
+def error_line(error: BaseException) -> Optional[str]:
+    """The one line that reports ``error``, or None if it is unexpected.
+
+    In a distributed run the line names the rank it comes from.
+    """
+    for error_type, label in REPORTED_ERRORS:
+        if isinstance(error, error_type):
+            rank, world_size = get_dist_info()
+            where = f' (rank {rank})' if world_size > 1 else ''
+            return f'{label}{where}: {reported_message(error)}'
+    return None
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    # Unwinds like any exit, so a file being written is removed, not left.
+    raise SystemExit(128 + signum)
+
+
+def run_safely(job: Callable[[], Any], trust_checkpoint: bool = False) -> Any:
+    """Run ``job``, report known errors in one line, end distribution.
+
+    A data error (a dataset file that is not as distributed), a checkpoint
+    that cannot be read or written, or a loss that is not finite is printed
+    alone, without a traceback, and the process exits with status 2. A rank
+    whose collective failed because a peer ended or hangs says so in one
+    line (status 1); any other exception propagates (status 1).
+
+    Only a job that succeeded tears the process group down: a failed rank
+    exits at once, since its peers may be waiting in a collective it will
+    never join, and the launcher (torchrun) then ends them with SIGTERM.
+    SIGTERM ends the job through an exception too (status 143), so a file
+    being written is removed rather than left truncated.
+
+    Args:
+        job (Callable): Builds and runs the runner; its result is returned.
+        trust_checkpoint (bool): Load checkpoints with code execution
+            enabled (``--trust-checkpoint``). Defaults to False.
+    """
+    previous_handler = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        return job()
-    except DataValidationError as error:
-        print(f'Data error: {data_error_message(error)}', file=sys.stderr)
+        with trust_checkpoints(trust_checkpoint):
+            result = job()
+    except tuple(error_type for error_type, _ in REPORTED_ERRORS) as error:
+        print(error_line(error), file=sys.stderr)
         sys.exit(2)
+    except RuntimeError as error:
+        line = distributed_error_line(error)
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        sys.exit(1)
     finally:
-        finalize_distributed()
+        signal.signal(signal.SIGTERM, previous_handler)
+    finalize_distributed()
+    return result

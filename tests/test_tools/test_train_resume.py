@@ -19,6 +19,8 @@ from tool_runner import (
     tool_env,
 )
 
+from mmcpsp.utils.checkpoint import load_checkpoint_file
+
 MAX_EPOCHS = 3
 
 
@@ -30,10 +32,8 @@ def train_args(work_dir: str, data_root: str, *extra: str) -> list:
 
 
 def final_state(work_dir: str) -> dict:
-    checkpoint = torch.load(
-        osp.join(work_dir, f'epoch_{MAX_EPOCHS}.pth'),
-        map_location='cpu',
-        weights_only=False)
+    checkpoint = load_checkpoint_file(
+        osp.join(work_dir, f'epoch_{MAX_EPOCHS}.pth'), map_location='cpu')
     return checkpoint['state_dict']
 
 

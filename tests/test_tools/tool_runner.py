@@ -40,8 +40,9 @@ def small_run_options(data_root: str, max_epochs: int = 3) -> List[str]:
 
 def run_tool(args: List[str],
              timeout: int = 600,
-             env: Optional[Dict[str, str]] = None
-             ) -> subprocess.CompletedProcess:
+             env: Optional[Dict[str, str]] = None,
+             **popen_kwargs) -> subprocess.CompletedProcess:
+    """Run a tool; ``popen_kwargs`` go to subprocess.run (e.g. umask)."""
     command = args if args[0] == 'bash' else [sys.executable, *args]
     return subprocess.run(
         command,
@@ -49,7 +50,8 @@ def run_tool(args: List[str],
         env=env or tool_env(),
         capture_output=True,
         text=True,
-        timeout=timeout)
+        timeout=timeout,
+        **popen_kwargs)
 
 
 def read_scalars(work_dir: str) -> List[dict]:
