@@ -66,17 +66,23 @@ class NaNLossHook(Hook):
     Args:
         iteration (int): The 1-based training iteration whose loss is NaN.
         term (str): The loss term made NaN.
+        rank (int, optional): The only rank whose loss is NaN. Defaults to
+            None, meaning every rank.
     """
 
     priority = 'HIGHEST'
 
-    def __init__(self, iteration: int, term: str) -> None:
+    def __init__(self, iteration: int, term: str,
+                 rank: Optional[int] = None) -> None:
         self.iteration = iteration
         self.term = term
+        self.rank = rank
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
         if runner.iter + 1 != self.iteration:
+            return
+        if self.rank is not None and get_rank() != self.rank:
             return
         model = runner.model.module if hasattr(runner.model,
                                                'module') else runner.model

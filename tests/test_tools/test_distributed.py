@@ -255,3 +255,29 @@ def test_a_hung_rank_ends_the_job_after_the_group_timeout(
         'stuck or far slower.'), job.output[-3000:]
     assert ended_at - job.found_at < END_WITHIN_S
     assert returncode != 0
+
+
+@pytest.mark.slow
+def test_nan_loss_on_one_rank_stops_every_rank_there(tiny_ave_root, tmp_path):
+    config = fault_config(
+        str(tmp_path / 'nan.py'), osp.join(REPO_ROOT, CONFIG),
+        dict(type='NaNLossHook', iteration=2, term='loss_cls', rank=1))
+    job = Job(
+        dist_train_args(str(tmp_path / 'work'), tiny_ave_root,
+                        config=config), 'Training error', **fault_env())
+    returncode, ended_at = job.wait(timeout=300)
+    assert returncode != 0
+    assert ended_at - job.found_at < END_WITHIN_S
+    lines = sorted(line.strip() for line in job.lines
+                   if line.startswith('Training error'))
+    # Both ranks agree on the iteration and the term; rank 1 saw the value.
+    assert lines[-1] == (
+        'Training error (rank 1): the loss is not finite at iteration 2 '
+        '(epoch 1, iteration 2 of the epoch): loss_cls=nan. Training '
+        'stopped there; no checkpoint had been written yet.')
+    if len(lines) == 2:  # unless torchrun ended rank 0 before it printed
+        assert lines[0] == (
+            'Training error (rank 0): the loss is not finite at iteration 2 '
+            '(epoch 1, iteration 2 of the epoch): loss_cls (not finite on '
+            'another rank). Training stopped there; no checkpoint had been '
+            'written yet.')
