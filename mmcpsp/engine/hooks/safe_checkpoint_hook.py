@@ -58,17 +58,16 @@ class SafeCheckpointHook(CheckpointHook):
 
     def before_train(self, runner) -> None:
         out_dir = self.out_dir if self.out_dir is not None else runner.work_dir
-        if (self.backend_args is None and self.file_client_args is None
-                and '://' not in str(out_dir)):
+        local = (self.backend_args is None and self.file_client_args is None
+                 and '://' not in str(out_dir))
+        if local:
             self.backend_args = dict(backend=ATOMIC_LOCAL_BACKEND)
-            if is_main_process():
-                self._remove_unfinished_writes(runner, str(out_dir))
-        super().before_train(runner)
+        super().before_train(runner)  # sets the final self.out_dir
+        if local and is_main_process():
+            self._remove_unfinished_writes(runner)
 
-    @staticmethod
-    def _remove_unfinished_writes(runner, out_dir: str) -> None:
-        folders = {out_dir, runner.work_dir}
-        for folder in folders:
+    def _remove_unfinished_writes(self, runner) -> None:
+        for folder in {str(self.out_dir), runner.work_dir}:
             if not osp.isdir(folder):
                 continue
             for name in sorted(os.listdir(folder)):
