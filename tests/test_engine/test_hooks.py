@@ -225,6 +225,16 @@ class TestSafeCheckpointHook:
         build_runner(str(tmp_path), max_epochs=1).train()
         assert sorted(temporary_files(tmp_path)) == sorted(unrelated)
 
+    def test_unfinished_writes_in_a_separate_out_dir(self, tmp_path):
+        work_dir = tmp_path / 'work'
+        # CheckpointHook saves to out_dir/<work dir name>.
+        folder = tmp_path / 'out' / 'work'
+        folder.mkdir(parents=True)
+        (folder / '.epoch_1.pth.abcd1234.tmp').write_bytes(b'partial')
+        build_runner(
+            str(work_dir), max_epochs=1, out_dir=str(tmp_path / 'out')).train()
+        assert sorted(p.name for p in folder.iterdir()) == ['epoch_1.pth']
+
     def test_explicit_backend_args_are_kept(self, tmp_path):
         runner = build_runner(
             str(tmp_path), max_epochs=1, backend_args=dict(backend='local'))
