@@ -49,12 +49,12 @@ from mmengine.runner import Runner
 
 import mmcpsp.datasets.transforms.vggsound_loading  # noqa: F401
 import mmcpsp.datasets.vggsound_avel.vggsound_avel_dataset  # noqa: F401
+from mmcpsp.datasets.constants import SPLITS
 from mmcpsp.datasets.vggsound_avel.hdf5 import DEFAULT_HDF5_DIR, is_converted
 from mmcpsp.testing.synthetic_vggsound_avel import (
     generate_synthetic_vggsound_avel,
 )
 
-_SPLITS = ('train', 'val', 'test')
 _CONFIG = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
     'configs', '_base_', 'datasets', 'vggsound_avel100k_fully.py')
@@ -75,12 +75,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--collate', choices=['avel_collate', 'pseudo_collate'],
         help='collate function (default: that of the VGGSound-AVEL100k '
         f'configs, {CONFIG_COLLATE})')
-    parser.add_argument(
-        '--reuse-memory', choices=['true', 'false'],
-        help='reuse_memory of avel_collate (default: that of the configs, '
-        'else avel_collate\'s own)')
-    parser.add_argument('--splits', nargs='+', default=list(_SPLITS),
-                        choices=_SPLITS, help='splits to read')
+    parser.add_argument('--splits', nargs='+', default=list(SPLITS),
+                        choices=SPLITS, help='splits to read')
     parser.add_argument(
         '--interval', type=float, default=0.25,
         help='seconds between two samples of the memory; reading '
@@ -196,10 +192,6 @@ def collate_config(args: argparse.Namespace) -> dict:
     config = dict(CONFIG_COLLATE)
     if args.collate and args.collate != config['type']:
         config = dict(type=args.collate)
-    if args.reuse_memory:
-        if config['type'] != 'avel_collate':
-            raise SystemExit('--reuse-memory applies to avel_collate')
-        config['reuse_memory'] = args.reuse_memory == 'true'
     return config
 
 
@@ -294,8 +286,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             '--num-workers', str(args.num_workers), '--dtype', args.dtype,
             '--interval', str(args.interval),
             *(['--collate', args.collate] if args.collate else []),
-            *(['--reuse-memory', args.reuse_memory]
-              if args.reuse_memory else []),
             '--splits', *args.splits
         ]
         output = subprocess.run(

@@ -61,9 +61,8 @@ def test_tool_reads_with_the_collate_of_the_configs():
                     tool.CONFIG_COLLATE)
     args = tool.parse_args(['work_dir'])
     assert tool.collate_config(args) == tool.CONFIG_COLLATE
-    args = tool.parse_args(['work_dir', '--reuse-memory', 'true'])
-    assert tool.collate_config(args) == dict(
-        type='avel_collate', reuse_memory=True)
+    args = tool.parse_args(['work_dir', '--collate', 'pseudo_collate'])
+    assert tool.collate_config(args) == dict(type='pseudo_collate')
 
 
 def test_tree_memory_counts_unmapped_shared_memory_once():
