@@ -30,8 +30,11 @@ END_WITHIN_S = 60
 
 def dist_train_args(work_dir: str, data_root: str, *extra: str,
                     config: str = CONFIG) -> List[str]:
+    """Absolute paths, so that a :class:`Job` may run in another folder."""
     return [
-        'bash', 'tools/dist_train.sh', config, '2', '--work-dir', work_dir,
+        'bash',
+        osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
+        osp.join(REPO_ROOT, config), '2', '--work-dir', work_dir,
         '--deterministic', *extra, '--cfg-options',
         *small_run_options(data_root, MAX_EPOCHS)
     ]
@@ -42,16 +45,19 @@ class Job:
 
     The launcher starts a session of its own, so that whatever is left of
     it when the test ends (a hang being the failure looked for) is killed.
+    It runs in ``cwd``: mmengine gathers results in ``./.dist_test``, which
+    a rank ended during validation leaves behind.
     """
 
-    def __init__(self, args: List[str], watch: str, **env: str) -> None:
+    def __init__(self, args: List[str], watch: str, cwd: str,
+                 **env: str) -> None:
         self.watch = watch
         self.lines: List[str] = []
         self.found: Optional[str] = None
         self.found_at: Optional[float] = None
         self.process = subprocess.Popen(
             args,
-            cwd=REPO_ROOT,
+            cwd=cwd,
             env=tool_env(PORT=str(free_port()), **env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -199,7 +205,8 @@ def test_data_error_on_one_rank_ends_the_job(tiny_ave_root, tmp_path):
         dict(type='RaiseDataErrorHook', rank=1, iteration=2))
     job = Job(
         dist_train_args(str(tmp_path / 'work'), tiny_ave_root,
-                        config=config), 'Data error', **fault_env())
+                        config=config), 'Data error', str(tmp_path),
+        **fault_env())
     returncode, ended_at = job.wait(timeout=300)
     assert job.found == ('Data error (rank 1): injected.h5: sample of '
                          'iteration 2 on rank 1 is corrupt'), job.output[-3000:]
@@ -214,7 +221,7 @@ def test_data_error_on_one_rank_ends_the_job(tiny_ave_root, tmp_path):
 def test_sigkill_of_one_rank_then_resume_finishes_like_uninterrupted(
         dist_trained, tiny_ave_root, tmp_path):
     work_dir = str(tmp_path / 'killed')
-    job = Job(dist_train_args(work_dir, tiny_ave_root), 'never')
+    job = Job(dist_train_args(work_dir, tiny_ave_root), 'never', str(tmp_path))
     deadline = time.monotonic() + 300
     while not osp.exists(osp.join(work_dir, 'last_checkpoint')):
         if job.process.poll() is not None or time.monotonic() > deadline:
@@ -250,7 +257,7 @@ def test_a_hung_rank_ends_the_job_after_the_group_timeout(
     args = dist_train_args(str(tmp_path / 'work'), tiny_ave_root,
                            config=config)
     job = Job(args + [f'env_cfg.dist_cfg.timeout={timeout_s}'],
-              'Distributed error', **fault_env())
+              'Distributed error', str(tmp_path), **fault_env())
     returncode, ended_at = job.wait(timeout=300)
     assert job.found == (
         'Distributed error (rank 0): another rank did not join a collective '
@@ -267,7 +274,8 @@ def test_nan_loss_on_one_rank_stops_every_rank_there(tiny_ave_root, tmp_path):
         dict(type='NaNLossHook', iteration=2, term='loss_cls', rank=1))
     job = Job(
         dist_train_args(str(tmp_path / 'work'), tiny_ave_root,
-                        config=config), 'Training error', **fault_env())
+                        config=config), 'Training error', str(tmp_path),
+        **fault_env())
     returncode, ended_at = job.wait(timeout=300)
     assert returncode != 0
     assert ended_at - job.found_at < END_WITHIN_S
