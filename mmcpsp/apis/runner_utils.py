@@ -9,6 +9,7 @@ from mmengine.runner import Runner
 
 from mmcpsp.compat import finalize_distributed, unwrap_registry_error
 from mmcpsp.datasets import DataValidationError
+from mmcpsp.datasets.errors import InsufficientMemoryError
 from mmcpsp.engine.hooks import NonFiniteLossError
 from mmcpsp.registry import RUNNERS
 from mmcpsp.utils.checkpoint import CheckpointError, trust_checkpoints
@@ -16,6 +17,7 @@ from mmcpsp.utils.checkpoint import CheckpointError, trust_checkpoints
 #: Errors whose message says what to fix: printed alone, exit status 2.
 REPORTED_ERRORS: Tuple[Tuple[Type[Exception], str], ...] = (
     (DataValidationError, 'Data error'),
+    (InsufficientMemoryError, 'Memory error'),
     (CheckpointError, 'Checkpoint error'),
     (NonFiniteLossError, 'Training error'),
 )
