@@ -9,7 +9,6 @@ from .official_checkpoint import (
 from .segment_targets import (
     event_mask,
     video_classes_from_segments,
-    video_classes_from_weak,
     weak_labels,
 )
 
@@ -17,5 +16,5 @@ __all__ = [
     'OFFICIAL_TO_MMCPSP_PREFIXES', 'OFFICIAL_UNUSED_PREFIXES',
     'OFFICIAL_USED_KEYS', 'convert_official_state_dict',
     'load_official_checkpoint', 'unwrap_official_checkpoint', 'event_mask',
-    'video_classes_from_segments', 'video_classes_from_weak', 'weak_labels'
+    'video_classes_from_segments', 'weak_labels'
 ]
