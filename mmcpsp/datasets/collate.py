@@ -4,7 +4,12 @@ import torch
 from torch.utils.data import default_collate, get_worker_info
 
 from mmcpsp.registry import FUNCTIONS
-from mmcpsp.structures import BATCH_LABELS, GT_SEGMENT_LABELS, GT_VIDEO_LABEL
+from mmcpsp.structures import (
+    BATCH_LABELS,
+    GT_SEGMENT_LABELS,
+    GT_VIDEO_LABEL,
+    GT_VIDEO_PROB_LABEL,
+)
 
 from .array_pool import ArrayRecycler
 from .shared_batch import shared_memory_available, stack_into_shared
@@ -71,7 +76,7 @@ def avel_collate(data_batch: Sequence[dict],
         ('inputs', name): [sample['inputs'][name] for sample in data_batch]
         for name in data_batch[0]['inputs']
     }
-    for field in (GT_SEGMENT_LABELS, GT_VIDEO_LABEL):
+    for field in (GT_SEGMENT_LABELS, GT_VIDEO_LABEL, GT_VIDEO_PROB_LABEL):
         if all(field in sample for sample in data_samples):
             tensors[(BATCH_LABELS, field)] = [
                 sample.get(field) for sample in data_samples
