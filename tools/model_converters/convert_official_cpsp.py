@@ -9,8 +9,10 @@ against one): the CPSP codebase's AVE network (fully and weakly supervised
 PSP, CPSP and SSPSP), its VGGSound-AVEL ResNet network (``resnet_psp_net``)
 and the fully and weakly supervised PSP of the CVPR 2021 release. The file
 is read with ``weights_only=True``: a pickle holding anything but tensors is
-refused without running it. The output loads with ``load_from`` or
-``tools/test.py`` into the configs the tool names.
+refused without running it. A whole pickled network (the CVPR 2021 release
+saved ``torch.save(net_model)``) is read with inert stand-ins for its module
+classes, never importing or running them. The output loads with
+``load_from`` or ``tools/test.py`` into the configs the tool names.
 """
 import argparse
 import os.path as osp

@@ -12,6 +12,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import torch
 
 from .official_layouts import OFFICIAL_LAYOUTS, OfficialLayout
+from .pickled_module import load_pickled_module_state, module_classes
 
 #: Prefix that ``DataParallel`` adds to every key.
 DATA_PARALLEL_PREFIX = 'module.'
@@ -63,7 +64,9 @@ def load_official_checkpoint(path: str) -> Mapping[str, torch.Tensor]:
 
     The file is read with ``weights_only=True``: a pickle that would build
     any other object, or call any function (code execution), is refused
-    before anything in it runs.
+    before anything in it runs. A whole pickled network (how the CVPR 2021
+    PSP release saved its models) is read with inert stand-ins for its
+    module classes (:mod:`.pickled_module`), never with the classes.
 
     Args:
         path (str): The ``.pth``, ``.pt`` or ``.pth.tar`` file.
@@ -78,6 +81,9 @@ def load_official_checkpoint(path: str) -> Mapping[str, torch.Tensor]:
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:
+        classes = module_classes(path)
+        if classes is not None:
+            return load_pickled_module_state(path, classes)
         raise pickle.UnpicklingError(
             f'{path} is not a plain state dict of tensors, so it was not '
             'loaded (unpickling it could run code): '
