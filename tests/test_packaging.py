@@ -128,7 +128,7 @@ def _fresh_venv(path):
 @pytest.mark.slow
 def test_mim_trains_and_tests_the_installed_package(wheel, tmp_path):
     pytest.importorskip('mim')
-    from mmcpsp.datasets.synthetic_ave import generate_synthetic_ave
+    from mmcpsp.testing import generate_synthetic_ave
 
     python, purelib = _fresh_venv(str(tmp_path / 'venv'))
     _run([

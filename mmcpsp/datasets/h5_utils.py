@@ -11,6 +11,8 @@ from typing import Iterator, Optional, Sequence, Tuple
 import h5py
 import numpy as np
 
+from mmcpsp.utils import Progress
+
 from .errors import DataValidationError
 
 #: Upper bound of the memory one streaming pass holds at a time.
@@ -150,31 +152,44 @@ def find_nonfinite_rows(
         dataset: h5py.Dataset,
         path: str,
         key: str,
-        max_bytes: int = DEFAULT_BLOCK_BYTES) -> Tuple[int, Optional[int]]:
+        max_bytes: int = DEFAULT_BLOCK_BYTES,
+        show_progress: bool = False) -> Tuple[int, Optional[int]]:
     """Count the rows (first axis) holding NaN or infinite values.
 
-    Streams the dataset with :func:`iter_blocks`.
+    Streams the dataset with :func:`iter_blocks`; with ``show_progress``,
+    the rows read are shown with rate and ETA (a summary line when not on
+    a terminal).
 
     Returns:
         tuple[int, int | None]: The number of such rows and the first one.
     """
     count, first = 0, None
-    for start, block in iter_blocks(dataset, path, key, max_bytes):
-        bad_rows = ~np.isfinite(block.reshape(len(block), -1)).all(axis=1)
-        num_bad = int(bad_rows.sum())
-        if num_bad:
-            if first is None:
-                first = start + int(np.argmax(bad_rows))
-            count += num_bad
+    progress = Progress(
+        dataset.shape[0] if dataset.ndim else 1,
+        f'Checking the values of {path}', 'rows',
+        enabled=None if show_progress else False, summary=show_progress)
+    with progress:
+        for start, block in iter_blocks(dataset, path, key, max_bytes):
+            bad_rows = ~np.isfinite(block.reshape(len(block), -1)).all(
+                axis=1)
+            num_bad = int(bad_rows.sum())
+            if num_bad:
+                if first is None:
+                    first = start + int(np.argmax(bad_rows))
+                count += num_bad
+            progress.update(len(block))
     return count, first
 
 
-def check_finite(dataset: h5py.Dataset,
-                 path: str,
-                 key: str,
-                 max_bytes: int = DEFAULT_BLOCK_BYTES) -> None:
-    """Raise DataValidationError when any value is NaN or infinite."""
-    count, first = find_nonfinite_rows(dataset, path, key, max_bytes)
+def check_dataset_finite(dataset: h5py.Dataset,
+                         path: str,
+                         key: str,
+                         max_bytes: int = DEFAULT_BLOCK_BYTES,
+                         show_progress: bool = False) -> None:
+    """Raise DataValidationError when any value of a dataset is NaN or
+    infinite (streamed, see :func:`find_nonfinite_rows`)."""
+    count, first = find_nonfinite_rows(dataset, path, key, max_bytes,
+                                       show_progress)
     if count:
         raise DataValidationError(
             path, 'finite values',
@@ -190,44 +205,6 @@ def read_all(dataset: h5py.Dataset, path: str, key: str) -> np.ndarray:
         raise DataValidationError(
             path, 'readable data', f'a read error ({_first_line(exc)})',
             key=key) from None
-
-
-def one_hot_indices(labels: np.ndarray,
-                    path: str,
-                    key: str,
-                    position_name: str = 'position') -> np.ndarray:
-    """Check that every vector along the last axis is one-hot.
-
-    Args:
-        labels (np.ndarray): Array [N, ..., K].
-        path (str): The file, for the message.
-        key (str): The key, for the message.
-        position_name (str): Name of the inner axes in the message, e.g.
-            ``'segment'``. Defaults to ``'position'``.
-
-    Returns:
-        np.ndarray: int64 array [N, ...], the index of the set column.
-
-    Raises:
-        DataValidationError: At the first vector that is not one-hot,
-            naming its row.
-    """
-    is_one = labels == 1
-    valid_values = is_one | (labels == 0)
-    valid = valid_values.all(axis=-1) & (is_one.sum(axis=-1) == 1)
-    if not valid.all():
-        where = np.unravel_index(int(np.argmin(valid.ravel())), valid.shape)
-        vector = labels[where]
-        bad_values = vector[~valid_values[where]]
-        if bad_values.size:
-            found = f'the value {bad_values[0]!r}'
-        else:
-            found = f'{int(is_one[where].sum())} columns set'
-        inner = ''.join(f', {position_name} {index}' for index in where[1:])
-        raise DataValidationError(
-            path, f'a one-hot vector over {labels.shape[-1]} columns '
-            '(one 1, the rest 0)', found, key=key, row=f'{where[0]}{inner}')
-    return np.argmax(labels, axis=-1).astype(np.int64)
 
 
 class H5RowReader:

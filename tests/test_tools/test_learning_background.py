@@ -14,7 +14,7 @@ NUM_CLASSES = 28
 
 @pytest.fixture(scope='module')
 def ave_with_noisy_root(tmp_path_factory) -> str:
-    from mmcpsp.datasets.synthetic_ave import generate_synthetic_ave
+    from mmcpsp.testing import generate_synthetic_ave
     root = str(tmp_path_factory.mktemp('ave_with_noisy'))
     # As measured in configs/cpsp/README.md.
     generate_synthetic_ave(root, num_videos=600, seed=7, num_noisy=178)

@@ -7,6 +7,7 @@ from mmaction.structures import ActionDataSample
 from mmaction.utils import OptConfigType, OptSampleList, SampleList
 from mmengine.model import BaseModule
 
+from mmcpsp.datasets.constants import SUPERVISIONS
 from mmcpsp.registry import MODELS
 from mmcpsp.structures import (
     PRED_CATEGORY_SCORES,
@@ -22,7 +23,6 @@ from ..utils import event_mask, video_classes_from_segments, weak_labels
 #: The outputs of the PSP neck: fused F, visual Vo and audio Ao [B, T, D].
 NeckOutputs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
-SUPERVISIONS = ('fully', 'weakly')
 _DEFAULT_CLS_LOSSES = dict(
     fully='AVELFullyClsLoss', weakly='AVELWeaklyClsLoss')
 
@@ -261,12 +261,15 @@ class CPSPHead(BaseModule):
             data_samples = [
                 ActionDataSample() for _ in range(event_logits.shape[0])
             ]
+        # Each prediction gets tensors of its own: a row view would keep
+        # (and pickle) the whole batch's storage.
         for data_sample, labels, event_probs, category_probs in zip(
                 data_samples, segment_labels, event_scores, category_scores):
             data_sample.set_field(
-                labels, PRED_SEGMENT_LABELS, dtype=torch.Tensor)
+                labels.clone(), PRED_SEGMENT_LABELS, dtype=torch.Tensor)
             data_sample.set_field(
-                event_probs, PRED_EVENT_SCORES, dtype=torch.Tensor)
+                event_probs.clone(), PRED_EVENT_SCORES, dtype=torch.Tensor)
             data_sample.set_field(
-                category_probs, PRED_CATEGORY_SCORES, dtype=torch.Tensor)
+                category_probs.clone(), PRED_CATEGORY_SCORES,
+                dtype=torch.Tensor)
         return list(data_samples)

@@ -21,7 +21,13 @@ import os
 import sys
 from typing import Any, Callable, List, Optional
 
-from mmcpsp.datasets import ave_files as files
+from mmcpsp.datasets.ave import files
+from mmcpsp.datasets.ave.annotations import (
+    ANNOTATION_FILE,
+    AVE_CATEGORIES,
+    parse_annotations,
+)
+from mmcpsp.datasets.constants import SPLITS
 from mmcpsp.datasets.errors import DataValidationError
 from mmcpsp.datasets.h5_utils import DEFAULT_BLOCK_BYTES
 
@@ -69,16 +75,16 @@ def verify(data_root: str,
         return os.path.join(data_root, name)
 
     annotations = report.run(
-        files.ANNOTATION_FILE,
-        files.parse_annotations,
-        path(files.ANNOTATION_FILE),
-        files.AVE_CATEGORIES,
+        ANNOTATION_FILE,
+        parse_annotations,
+        path(ANNOTATION_FILE),
+        AVE_CATEGORIES,
         describe=lambda ann: f'{ann.num_rows} videos, {ann.num_classes} '
         f'categories{", header line" if ann.header_lines else ""}')
     num_rows = annotations.num_rows if annotations else None
 
     orders = {}
-    for split in files.SPLITS:
+    for split in SPLITS:
         name = files.order_file(split)
         order = report.run(
             name,
@@ -88,7 +94,7 @@ def verify(data_root: str,
             describe=lambda order: f'{len(order)} videos')
         if order is not None:
             orders[split] = (path(name), order)
-    if len(orders) == len(files.SPLITS):
+    if len(orders) == len(SPLITS):
         report.run('splits disjoint', files.check_orders_disjoint, orders)
         if num_rows is not None:
             report.run('splits cover all rows', files.check_orders_cover,
@@ -105,6 +111,7 @@ def verify(data_root: str,
             check_values=True,
             rows_note=rows_note,
             max_bytes=max_bytes,
+            show_progress=True,
             describe=lambda found: f'{found[0]} {found[1]}, all finite')
 
     feature_check(files.AUDIO_FILE, files.AUDIO_ROW_SHAPE, num_rows)
@@ -121,7 +128,7 @@ def verify(data_root: str,
     if not segment_files:
         report.notes.append(
             f'no {" or ".join(files.SEGMENT_LABEL_FILES)}: segment labels '
-            f'are built from {files.ANNOTATION_FILE}')
+            f'are built from {ANNOTATION_FILE}')
 
     if supervision == 'weakly' or os.path.exists(
             path(files.VIDEO_LABEL_FILE)):
@@ -171,8 +178,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    # Said first: the value checks read every feature file (7.7 GB of
+    # visual features for the release), with their progress on stderr.
+    print(f'AVE folder {args.data_root} ({args.supervision} supervision)',
+          flush=True)
     report = verify(args.data_root, args.supervision, args.block_mib << 20)
-    print(f'AVE folder {args.data_root} ({args.supervision} supervision)')
     for line in report.passed:
         print(f'  ok       {line}')
     for line in report.notes:

@@ -26,14 +26,22 @@ from typing import Dict, List, Optional, Tuple
 import h5py
 import numpy as np
 
-from . import ave_files as files
-from .ave_files import AVE_CATEGORIES
+from mmcpsp.datasets.ave import files
+from mmcpsp.datasets.ave.annotations import (
+    ANNOTATION_FIELDS,
+    ANNOTATION_FILE,
+    AVE_CATEGORIES,
+    AVEAnnotations,
+    parse_annotations,
+)
+from mmcpsp.datasets.constants import NUM_SEGMENTS, SPLITS
+from mmcpsp.utils import Progress
 
 NUM_NOISY_VIDEOS = 178
 COMPRESSIONS = ('none', 'gzip', 'lzf')
 #: Files copied byte for byte from ``meta_dir``.
-META_FILES = (files.ANNOTATION_FILE, files.VIDEO_LABEL_FILE) + tuple(
-    files.order_file(split) for split in files.SPLITS)
+META_FILES = (ANNOTATION_FILE, files.VIDEO_LABEL_FILE) + tuple(
+    files.order_file(split) for split in SPLITS)
 
 _GRID = 16.0
 _NUM_REGIONS = 7 * 7
@@ -112,7 +120,8 @@ def _create(h5_file: h5py.File, name: str, data_or_shape, dtype,
 def _write_features(out_dir: str, audio_name: str, visual_name: str,
                     classes: np.ndarray, event_mask: np.ndarray,
                     protos: _Prototypes, rng: np.random.Generator,
-                    num_classes: int, compression: str) -> None:
+                    num_classes: int, compression: str,
+                    show_progress: bool = False) -> None:
     num_videos = len(classes)
     audio_src, visual_src = _segment_sources(rng, classes, event_mask,
                                              num_classes)
@@ -128,27 +137,40 @@ def _write_features(out_dir: str, audio_name: str, visual_name: str,
     ]
     shape = (num_videos, ) + files.VISUAL_ROW_SHAPE
     with h5py.File(os.path.join(out_dir, visual_name), 'w') as h5_file:
-        chunks = (1, files.NUM_SEGMENTS, 1, 1, _VISUAL_DIM)
+        chunks = (1, NUM_SEGMENTS, 1, 1, _VISUAL_DIM)
         visual = _create(h5_file, files.FEATURE_KEY, shape, np.float64,
                          compression, chunks)
-        for start in range(0, num_videos, _VIDEOS_PER_BLOCK):
-            stop = min(num_videos, start + _VIDEOS_PER_BLOCK)
-            # [B, T, 512]: the object's pattern, noise on its support only.
-            patterns = protos.visual[visual_src[start:stop]]
-            patterns += (patterns > 0) * rng.integers(
-                -2, 3, patterns.shape) / _GRID
-            if compression == 'none':
-                block = np.zeros((stop - start, ) + files.VISUAL_ROW_SHAPE)
-                for offset, video in enumerate(range(start, stop)):
-                    for region in regions[video]:
-                        block[offset, :, region // 7,
-                              region % 7] = patterns[offset]
-                visual[start:stop] = block
-            else:
-                for offset, video in enumerate(range(start, stop)):
-                    for region in regions[video]:
-                        visual[video, :, region // 7,
-                               region % 7] = patterns[offset]
+        progress = Progress(
+            num_videos, f'Writing {visual_name}', 'videos',
+            enabled=None if show_progress else False, summary=show_progress)
+        with progress:
+            for start in range(0, num_videos, _VIDEOS_PER_BLOCK):
+                stop = min(num_videos, start + _VIDEOS_PER_BLOCK)
+                # [B, T, 512]: the object's pattern, noise on its support.
+                patterns = protos.visual[visual_src[start:stop]]
+                patterns += (patterns > 0) * rng.integers(
+                    -2, 3, patterns.shape) / _GRID
+                _place_objects(visual, start, patterns, regions[start:stop],
+                               contiguous=compression == 'none')
+                progress.update(stop - start)
+
+
+def _place_objects(visual: h5py.Dataset, start: int, patterns: np.ndarray,
+                   regions: List[np.ndarray], contiguous: bool) -> None:
+    """Write videos ``start``... : each pattern [T, 512] on its regions."""
+    if contiguous:
+        # One write of whole rows: contiguous files are slow to scatter.
+        block = np.zeros((len(patterns), ) + files.VISUAL_ROW_SHAPE)
+        for offset, video_regions in enumerate(regions):
+            for region in video_regions:
+                block[offset, :, region // 7, region % 7] = patterns[offset]
+        visual[start:start + len(patterns)] = block
+        return
+    # Chunked files: only the chunks of the object regions are written.
+    for offset, video_regions in enumerate(regions):
+        for region in video_regions:
+            visual[start + offset, :, region // 7,
+                   region % 7] = patterns[offset]
 
 
 def _synthetic_annotations(rng: np.random.Generator,
@@ -170,10 +192,10 @@ def _synthetic_annotations(rng: np.random.Generator,
     for class_index in classes:
         video_id = ''.join(rng.choice(alphabet, 11))
         if rng.random() < 0.3:
-            start, end = 0, files.NUM_SEGMENTS
+            start, end = 0, NUM_SEGMENTS
         else:
-            length = int(rng.integers(2, files.NUM_SEGMENTS))
-            start = int(rng.integers(0, files.NUM_SEGMENTS - length + 1))
+            length = int(rng.integers(2, NUM_SEGMENTS))
+            start = int(rng.integers(0, NUM_SEGMENTS - length + 1))
             end = start + length
         lines.append(f'{AVE_CATEGORIES[class_index]}&{video_id}&good&'
                      f'{start}&{end}')
@@ -195,7 +217,7 @@ def _one_hot(indices: np.ndarray, num_columns: int) -> np.ndarray:
     return np.eye(num_columns, dtype=np.float32)[indices]
 
 
-def _write_labels(out_dir: str, annotations: files.AVEAnnotations,
+def _write_labels(out_dir: str, annotations: AVEAnnotations,
                   with_video_labels: bool, right_labels: bool,
                   compression: str) -> None:
     num_classes = annotations.num_classes
@@ -250,7 +272,8 @@ def generate_synthetic_ave(out_dir: str,
                            right_labels: bool = False,
                            annotation_header: bool = False,
                            num_noisy: int = NUM_NOISY_VIDEOS,
-                           overwrite: bool = False) -> dict:
+                           overwrite: bool = False,
+                           show_progress: bool = False) -> dict:
     """Write a complete AVE folder with synthetic, learnable features.
 
     Args:
@@ -271,6 +294,9 @@ def generate_synthetic_ave(out_dir: str,
         num_noisy (int): Background-only videos. Defaults to 178.
         overwrite (bool): Replace AVE files already in ``out_dir``.
             Defaults to False.
+        show_progress (bool): Show the progress of the visual features
+            (rate and ETA on a terminal, a summary line otherwise).
+            Defaults to False.
 
     Returns:
         dict: ``num_videos``, ``splits`` (split -> size), ``num_noisy``,
@@ -284,7 +310,7 @@ def generate_synthetic_ave(out_dir: str,
     started = time.perf_counter()
     _prepare_out_dir(out_dir, overwrite)
     rng = np.random.default_rng(seed)
-    annotation_path = os.path.join(out_dir, files.ANNOTATION_FILE)
+    annotation_path = os.path.join(out_dir, ANNOTATION_FILE)
     if meta_dir is not None:
         for name in META_FILES:
             shutil.copyfile(os.path.join(meta_dir, name),
@@ -292,14 +318,14 @@ def generate_synthetic_ave(out_dir: str,
     else:
         lines = _synthetic_annotations(rng, num_videos)
         if annotation_header:
-            lines.insert(0, '&'.join(files.ANNOTATION_FIELDS))
+            lines.insert(0, '&'.join(ANNOTATION_FIELDS))
         with open(annotation_path, 'w') as file:
             file.write('\n'.join(lines) + '\n')
         for split, order in _synthetic_orders(rng, num_videos).items():
             path = os.path.join(out_dir, files.order_file(split))
             with h5py.File(path, 'w') as h5_file:
                 h5_file.create_dataset(files.ORDER_KEY, data=order)
-    annotations = files.parse_annotations(annotation_path)
+    annotations = parse_annotations(annotation_path)
     num_classes = annotations.num_classes
     _write_labels(out_dir, annotations, meta_dir is None, right_labels,
                   compression)
@@ -307,12 +333,12 @@ def generate_synthetic_ave(out_dir: str,
     protos = _Prototypes(rng, num_classes)
     _write_features(out_dir, files.AUDIO_FILE, files.VISUAL_FILE,
                     annotations.class_indices, annotations.event_mask(),
-                    protos, rng, num_classes, compression)
+                    protos, rng, num_classes, compression, show_progress)
     noisy_classes = rng.integers(0, num_classes, num_noisy)
     _write_features(out_dir, files.NOISY_AUDIO_FILE, files.NOISY_VISUAL_FILE,
                     noisy_classes,
-                    np.zeros((num_noisy, files.NUM_SEGMENTS), bool), protos,
-                    rng, num_classes, compression)
+                    np.zeros((num_noisy, NUM_SEGMENTS), bool), protos,
+                    rng, num_classes, compression, show_progress)
     with h5py.File(os.path.join(out_dir, files.NOISY_LABEL_FILE),
                    'w') as h5_file:
         _create(h5_file, files.FEATURE_KEY,
@@ -324,7 +350,7 @@ def generate_synthetic_ave(out_dir: str,
             files.read_order(
                 os.path.join(out_dir, files.order_file(split)),
                 annotations.num_rows))
-        for split in files.SPLITS
+        for split in SPLITS
     }
     return dict(
         num_videos=annotations.num_rows,

@@ -66,3 +66,15 @@ def test_missing_or_bad_file_is_named(ave_copy, expect_error, rewrite_h5):
     os.remove(path)
     expect_error(ave_copy, ['prob_label.h5'], supervision='weakly',
                  with_prob_label=True)
+
+
+def test_preloaded_batches_carry_the_prob_labels(ave_small_root, read_h5):
+    probs = read_h5(os.path.join(ave_small_root, 'prob_label.h5'))
+    order = read_h5(
+        os.path.join(ave_small_root, 'train_order.h5'), key='order')
+    dataset = _weak_train(ave_small_root, pipeline=PIPELINE, preload='ram')
+    batch = MODELS.build(dict(type='AVELDataPreprocessor'))(
+        avel_collate(dataset.__getitems__([0, 1])))
+    for sample, row in zip(batch['data_samples'], order[:2]):
+        torch.testing.assert_close(
+            sample.get(GT_VIDEO_PROB_LABEL), torch.from_numpy(probs[row]))

@@ -1,17 +1,24 @@
 import os
-from typing import Callable, List, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmcpsp.registry import DATASETS, TRANSFORMS
 
-from . import ave_files as files
-from .ave_files import AVEAnnotations
+from ..constants import SPLITS, SUPERVISIONS
+from ..preload import PreloadMixin
+from . import files
+from .annotations import (
+    ANNOTATION_FILE,
+    AVE_CATEGORIES,
+    AVEAnnotations,
+    parse_annotations,
+)
 
 
 @DATASETS.register_module()
-class AVEDataset(BaseDataset):
+class AVEDataset(PreloadMixin, BaseDataset):
     """The AVE dataset (Tian et al., ECCV 2018) read from its release files.
 
     ``data_root`` holds the HDF5 files as distributed (see
@@ -38,9 +45,10 @@ class AVEDataset(BaseDataset):
     before a training step runs (the visual features' values are checked
     when a sample is read, and in full by ``tools/data/ave/verify.py``).
 
-    Class index = order of first appearance of the category in
-    ``Annotations.txt``, whose categories must be AVE's 28 (or those of
-    ``metainfo['classes']`` when given). ``metainfo`` has ``classes`` (the
+    Class index = position of the category among AVE's 28 in their
+    canonical order (:data:`~mmcpsp.datasets.ave.AVE_CATEGORIES`), or
+    among ``metainfo['classes']`` when given, whatever subset of them
+    ``Annotations.txt`` holds. ``metainfo`` has ``classes`` (the
     C categories, then ``'background'``), ``num_classes`` (C) and
     ``background_index`` (C).
 
@@ -57,12 +65,21 @@ class AVEDataset(BaseDataset):
             Defaults to False.
         annotation_file (str): Annotation file, relative to ``data_root``.
             Defaults to ``'Annotations.txt'``.
+        preload (str, optional): Hold the split's features in memory,
+            read once when the dataset is fully initialised and served as
+            one gather per batch (no DataLoader workers): ``'ram'``,
+            ``'cuda'`` (the current CUDA device), ``'cuda:N'`` or
+            ``'auto'`` (CUDA when available, else RAM). Defaults to None
+            (read from disk per sample). See
+            :class:`~mmcpsp.datasets.preload.PreloadMixin`.
+        preload_dtype (str, optional): Storage dtype of the preloaded
+            features, e.g. ``'float16'`` to halve the memory; batches come
+            in the loading transform's dtype. Defaults to None (that
+            dtype).
         test_mode (bool): Defaults to False.
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
             (e.g. ``lazy_init``, ``indices``, ``metainfo``).
     """
-
-    SUPERVISIONS = ('fully', 'weakly')
 
     def __init__(self,
                  data_root: str,
@@ -71,15 +88,17 @@ class AVEDataset(BaseDataset):
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  use_noisy: bool = False,
                  with_prob_label: bool = False,
-                 annotation_file: str = files.ANNOTATION_FILE,
+                 annotation_file: str = ANNOTATION_FILE,
+                 preload: Optional[str] = None,
+                 preload_dtype: Optional[str] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
-        if split not in files.SPLITS:
+        if split not in SPLITS:
             raise ValueError(
-                f'split must be one of {files.SPLITS}, got {split!r}')
-        if supervision not in self.SUPERVISIONS:
+                f'split must be one of {SPLITS}, got {split!r}')
+        if supervision not in SUPERVISIONS:
             raise ValueError(f'supervision must be one of '
-                             f'{self.SUPERVISIONS}, got {supervision!r}')
+                             f'{SUPERVISIONS}, got {supervision!r}')
         if use_noisy and (supervision, split) != ('weakly', 'train'):
             raise ValueError(
                 'use_noisy=True adds background-only training videos and '
@@ -92,6 +111,7 @@ class AVEDataset(BaseDataset):
                 'supervision="weakly", split="train"; got '
                 f'supervision={supervision!r}, split={split!r}')
         self.split = split
+        self._init_preload(preload, preload_dtype)
         self.supervision = supervision
         self.use_noisy = use_noisy
         self.with_prob_label = with_prob_label
@@ -99,12 +119,12 @@ class AVEDataset(BaseDataset):
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         # Annotations.txt may name the categories of metainfo['classes']
         # when given, else the 28 of AVE: any other name is a bad line.
-        known = tuple(metainfo.get('classes') or files.AVE_CATEGORIES)
+        known = tuple(metainfo.get('classes') or AVE_CATEGORIES)
         self.known_categories = tuple(name for name in known
                                       if name != 'background')
         # The category list is needed for metainfo even with lazy_init; the
         # parsed annotations are not kept, to keep the dataset small.
-        categories = files.parse_annotations(self.annotation_path,
+        categories = parse_annotations(self.annotation_path,
                                              self.known_categories).categories
         metainfo.update(
             classes=tuple(categories) + ('background', ),
@@ -129,14 +149,14 @@ class AVEDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """Check the files of this split and list its videos."""
-        annotations = files.parse_annotations(self.annotation_path,
+        annotations = parse_annotations(self.annotation_path,
                                               self.known_categories)
         num_rows = annotations.num_rows
         orders = {
             split: (self._path(files.order_file(split)),
                     files.read_order(
                         self._path(files.order_file(split)), num_rows))
-            for split in files.SPLITS
+            for split in SPLITS
         }
         files.check_orders_disjoint(orders)
         audio_path = self._path(files.AUDIO_FILE)
