@@ -181,8 +181,8 @@ class CPSPHead(BaseModule):
         Returns:
             dict[str, torch.Tensor]: ``loss_cls`` and the configured terms
             among ``loss_avpsp``, ``loss_spsa``, ``loss_vpsa``,
-            ``loss_sspsp`` and ``loss_mil``, each already weighted; their sum is the
-            objective.
+            ``loss_sspsp`` and ``loss_mil``, each already weighted; their
+            sum is the objective.
         """
         fused, visual_out, audio_out = neck_outputs
         event_logits, category_logits = self(fused)
