@@ -1,16 +1,76 @@
+import os
 import os.path as osp
+import shutil
+import sys
+import warnings
 
 from setuptools import find_packages, setup
+
+REPO_ROOT = osp.dirname(osp.abspath(__file__))
+#: Copied (or linked) into mmcpsp/.mim, where OpenMMLab's mim looks for a
+#: package's configs, tools, demo and model index (``mim train mmcpsp ...``).
+MIM_FILES = ('configs', 'tools', 'demo', 'model-index.yml')
 
 
 def read_version() -> str:
     namespace: dict = {}
-    with open(osp.join('mmcpsp', 'version.py')) as f:
+    with open(osp.join(REPO_ROOT, 'mmcpsp', 'version.py')) as f:
         exec(compile(f.read(), 'version.py', 'exec'), namespace)
     return namespace['__version__']
 
 
-with open('README.md', encoding='utf-8') as f:
+def _mim_mode() -> str:
+    """'symlink' for an editable install, 'copy' for a wheel or an sdist,
+    '' for any other setup.py command."""
+    if {'develop', 'editable_wheel'} & set(sys.argv):
+        return 'symlink'
+    if {'sdist', 'bdist_wheel'} & set(sys.argv):
+        return 'copy'
+    return ''
+
+
+def add_mim_extension() -> None:
+    """Put configs, tools, demo and model-index.yml into mmcpsp/.mim.
+
+    As OpenMMLab packages do: symbolic links for an editable install, so
+    that edits show through, and copies for a wheel or an sdist, so that an
+    installed package carries them. A missing source (demo/ before it
+    exists, or the top-level folders when building a wheel from an sdist,
+    whose mmcpsp/.mim already holds the copies) is skipped.
+    """
+    mode = _mim_mode()
+    if not mode:
+        return
+    mim_path = osp.join(REPO_ROOT, 'mmcpsp', '.mim')
+    os.makedirs(mim_path, exist_ok=True)
+    for name in MIM_FILES:
+        src_path = osp.join(REPO_ROOT, name)
+        if not osp.exists(src_path):
+            continue
+        tar_path = osp.join(mim_path, name)
+        if osp.isfile(tar_path) or osp.islink(tar_path):
+            os.remove(tar_path)
+        elif osp.isdir(tar_path):
+            shutil.rmtree(tar_path)
+        if mode == 'symlink':
+            try:
+                os.symlink(osp.relpath(src_path, mim_path), tar_path)
+                continue
+            except OSError:
+                # e.g. Windows without the privilege to create links.
+                warnings.warn(f'Cannot link {tar_path}; copying {src_path}.')
+        if osp.isdir(src_path):
+            shutil.copytree(
+                src_path,
+                tar_path,
+                ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        else:
+            shutil.copyfile(src_path, tar_path)
+
+
+add_mim_extension()
+
+with open(osp.join(REPO_ROOT, 'README.md'), encoding='utf-8') as f:
     long_description = f.read()
 
 setup(
@@ -21,7 +81,10 @@ setup(
     long_description=long_description,
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
-    packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
+    packages=find_packages(
+        exclude=('configs', 'tools', 'tests', 'docs', 'demo')),
+    # mmcpsp/.mim, listed in MANIFEST.in, travels as package data.
+    include_package_data=True,
     python_requires='>=3.8',
     # mmcv is not listed: CPU users install mmcv-lite, GPU users full mmcv;
     # both provide the `mmcv` module (docs/install.md).
@@ -37,7 +100,8 @@ setup(
     extras_require={
         'cpu': ['mmcv-lite>=2.0.0rc4,<2.2.0'],
         'gpu': ['mmcv>=2.0.0rc4,<2.2.0'],
-        'tests': ['pytest', 'ruff'],
+        'tests': ['pytest', 'ruff', 'openmim'],
+        'mim': ['openmim'],
         'tensorboard': ['tensorboard'],
     },
     zip_safe=False,

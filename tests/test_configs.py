@@ -2,6 +2,7 @@
 import glob
 import math
 import os.path as osp
+import re
 import shutil
 
 import pytest
@@ -47,14 +48,22 @@ def test_every_published_setting_has_a_config():
 
 @pytest.mark.parametrize('alias', ALIASES)
 def test_alias_points_at_the_matching_canonical_config(alias):
-    """cpsp_fully_vggsound_avel50k.py -> cpsp/cpsp_..._vggsound-avel50k-fully.py"""
-    algo, setting, dataset = alias[:-3].split('_', 2)
+    """E.g. cpsp_fully_vggsound_avel50k.py ->
+    cpsp/cpsp_..._vggsound-avel50k-fully.py, psp_cvpr21_fully_ave.py ->
+    psp/psp-cvpr21_..._ave-fully.py."""
+    match = re.fullmatch(
+        r'(cpsp|psp_cvpr21|psp|sspsp)_(fully|weakly_noisy|weakly)_'
+        r'(ave|vggsound_avel100k|vggsound_avel50k)\.py', alias)
+    assert match, alias
+    algo, setting, dataset = match.groups()
     with open(osp.join(CONFIG_ROOT, alias)) as f:
         base_line = next(line for line in f if line.startswith('_base_'))
     canonical = osp.normpath(base_line.split("'")[1])
     assert canonical in CANONICAL
-    assert canonical.startswith(f'{algo}/{algo}_')
-    assert canonical.endswith(f"_{dataset.replace('_', '-')}-{setting}.py")
+    folder = algo.split('_')[0]
+    assert canonical.startswith(f"{folder}/{algo.replace('_', '-')}_")
+    assert canonical.endswith(
+        f"_{dataset.replace('_', '-')}-{setting.replace('_', '-')}.py")
 
 
 @pytest.mark.parametrize('name', CANONICAL)

@@ -2,15 +2,18 @@ from .segment_fields import (
     BATCH_LABELS,
     GT_SEGMENT_LABELS,
     GT_VIDEO_LABEL,
+    GT_VIDEO_PROB_LABEL,
     PRED_CATEGORY_SCORES,
     PRED_EVENT_SCORES,
     PRED_SEGMENT_LABELS,
     stack_segment_labels,
     stack_video_labels,
+    stack_video_prob_labels,
 )
 
 __all__ = [
     'BATCH_LABELS', 'GT_SEGMENT_LABELS', 'GT_VIDEO_LABEL',
-    'PRED_SEGMENT_LABELS', 'PRED_EVENT_SCORES', 'PRED_CATEGORY_SCORES',
-    'stack_segment_labels', 'stack_video_labels'
+    'GT_VIDEO_PROB_LABEL', 'PRED_SEGMENT_LABELS', 'PRED_EVENT_SCORES',
+    'PRED_CATEGORY_SCORES', 'stack_segment_labels', 'stack_video_labels',
+    'stack_video_prob_labels'
 ]

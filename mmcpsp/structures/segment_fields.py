@@ -12,6 +12,10 @@ from mmaction.structures import ActionDataSample
 GT_SEGMENT_LABELS = 'gt_segment_labels'
 #: LongTensor [] (0-d), video class index (weakly supervised training).
 GT_VIDEO_LABEL = 'gt_video_label'
+#: Tensor [C + 1], normalised weak label: the share of the video's event
+#: segments in its class column and of its background segments in column C
+#: (prob_label.h5; weakly supervised training of the CVPR 2021 PSP).
+GT_VIDEO_PROB_LABEL = 'gt_video_prob_label'
 #: LongTensor [T], predicted class index per segment, background = C.
 PRED_SEGMENT_LABELS = 'pred_segment_labels'
 #: Tensor [T], sigmoid of the event logits.
@@ -49,3 +53,17 @@ def stack_video_labels(
         torch.as_tensor(sample.get(GT_VIDEO_LABEL)).long().reshape(())
         for sample in data_samples
     ])
+
+
+def stack_video_prob_labels(
+        data_samples: Sequence[ActionDataSample]) -> Optional[torch.Tensor]:
+    """Stack ``gt_video_prob_label`` of a batch into a Tensor [B, C + 1].
+
+    Returns None when any sample lacks it.
+    """
+    if not data_samples or not all(
+            GT_VIDEO_PROB_LABEL in sample for sample in data_samples):
+        return None
+    return torch.stack(
+        [torch.as_tensor(sample.get(GT_VIDEO_PROB_LABEL))
+         for sample in data_samples])

@@ -3,7 +3,9 @@
 The parity test in tests/test_models runs the tool once as a subprocess.
 """
 import importlib.util
+import os
 import os.path as osp
+import pickle
 import runpy
 import sys
 import tempfile
@@ -23,6 +25,16 @@ _spec = importlib.util.spec_from_file_location(
     osp.join(REPO_ROOT, 'tests', 'test_models', 'reference_cpsp.py'))
 ref = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ref)
+
+
+class _RunsCode:
+    """Unpickling it calls os.system, which creates ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
 
 
 def _convert(*args):
@@ -48,7 +60,9 @@ class TestConvertOfficialCPSP(TestCase):
         self.assertEqual(
             checkpoint['meta'], dict(
                 converted_from='official.pth',
-                source='official CPSP release',
+                source='CPSP codebase fully_psp_net / weakly_psp_net (AVE, '
+                'VGG-19 maps)',
+                layout='cpsp',
                 dtype='float32',
                 mmcpsp_version=__version__))
         self.assertTrue(
@@ -93,3 +107,28 @@ class TestConvertOfficialCPSP(TestCase):
                                     'missing.*category_classifier.0.bias'):
             _convert(self.src, self.dst)
         self.assertFalse(osp.exists(self.dst))
+
+    def test_arch_is_checked(self):
+        torch.save(self.official, self.src)
+        with self.assertRaisesRegex(
+                SystemExit, 'Cannot convert.*psp_cvpr21_fully layout.*'
+                'Unexpected keys: event_classifier'):
+            _convert(self.src, self.dst, '--arch', 'psp_cvpr21_fully')
+        _convert(self.src, self.dst, '--arch', 'cpsp')
+        self.assertTrue(osp.exists(self.dst))
+
+    def test_pickle_that_runs_code_is_refused(self):
+        marker = osp.join(self.tmp_dir.name, 'pwned')
+        self.official['module.fa.0.weight'] = _RunsCode(marker)
+        torch.save(self.official, self.src)
+        plain_pickle = osp.join(self.tmp_dir.name, 'plain.pkl')
+        with open(plain_pickle, 'wb') as f:
+            pickle.dump(dict(state_dict=_RunsCode(marker)), f)
+        for src, reason in ((self.src, 'GLOBAL posix.system'),
+                            (plain_pickle, 'Unsupported operand')):
+            with self.assertRaisesRegex(
+                    SystemExit, f'Cannot convert {src}: {src} is not a plain '
+                    f'state dict of tensors.*could run code.*{reason}'):
+                _convert(src, self.dst)
+            self.assertFalse(osp.exists(marker))
+            self.assertFalse(osp.exists(self.dst))

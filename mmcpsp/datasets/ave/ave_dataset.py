@@ -33,7 +33,11 @@ class AVEDataset(PreloadMixin, BaseDataset):
       neither exists (events cover [start, end) seconds).
     - ``supervision='weakly'``, train split: ``video_label`` (int) from
       ``mil_labels.h5``. With ``use_noisy=True`` the background-only videos
-      of ``*_noisy.h5`` are appended with ``video_label = C``.
+      of ``*_noisy.h5`` are appended with ``video_label = C``. With
+      ``with_prob_label=True`` also ``video_prob_label`` (float [C + 1],
+      the normalised weak label of ``prob_label.h5``; the background one-hot
+      for a background-only video), which the CVPR 2021 weakly supervised
+      PSP trains on.
 
     Items hold indices and paths only; ``LoadAVEFeatures`` reads the
     features. Every file the split needs is checked when the dataset is
@@ -56,6 +60,9 @@ class AVEDataset(PreloadMixin, BaseDataset):
         pipeline (list[dict | Callable]): Transforms. Defaults to [].
         use_noisy (bool): Append the background-only videos (weakly
             supervised training only). Defaults to False.
+        with_prob_label (bool): Give each video its normalised weak label
+            from ``prob_label.h5`` (weakly supervised training only).
+            Defaults to False.
         annotation_file (str): Annotation file, relative to ``data_root``.
             Defaults to ``'Annotations.txt'``.
         preload (str, optional): Hold the split's features in memory,
@@ -80,6 +87,7 @@ class AVEDataset(PreloadMixin, BaseDataset):
                  supervision: str = 'fully',
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  use_noisy: bool = False,
+                 with_prob_label: bool = False,
                  annotation_file: str = ANNOTATION_FILE,
                  preload: Optional[str] = None,
                  preload_dtype: Optional[str] = None,
@@ -96,10 +104,17 @@ class AVEDataset(PreloadMixin, BaseDataset):
                 'use_noisy=True adds background-only training videos and '
                 'applies only to supervision="weakly", split="train"; got '
                 f'supervision={supervision!r}, split={split!r}')
+        if with_prob_label and (supervision, split) != ('weakly', 'train'):
+            raise ValueError(
+                'with_prob_label=True reads the normalised weak labels of '
+                'weakly supervised training; it applies only to '
+                'supervision="weakly", split="train"; got '
+                f'supervision={supervision!r}, split={split!r}')
         self.split = split
         self._init_preload(preload, preload_dtype)
         self.supervision = supervision
         self.use_noisy = use_noisy
+        self.with_prob_label = with_prob_label
         self.annotation_path = os.path.join(data_root, annotation_file)
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         # Annotations.txt may name the categories of metainfo['classes']
@@ -161,6 +176,10 @@ class AVEDataset(PreloadMixin, BaseDataset):
                                                    annotations)
         if not weak_train:
             segment_labels = self._segment_labels(annotations)
+        prob_labels = (
+            files.check_prob_labels(
+                self._path(files.PROB_LABEL_FILE), annotations)
+            if self.with_prob_label else None)
 
         num_classes = annotations.num_classes
         data_list = []
@@ -178,6 +197,8 @@ class AVEDataset(PreloadMixin, BaseDataset):
                 # Held as a tuple, which pickles several times smaller than
                 # an array; get_data_info returns it as int64 [T].
                 info['segment_labels'] = tuple(segment_labels[row].tolist())
+            if prob_labels is not None:
+                info['video_prob_label'] = tuple(prob_labels[row].tolist())
             data_list.append(info)
         if self.use_noisy:
             data_list.extend(self._noisy_data_list(num_classes))
@@ -203,7 +224,7 @@ class AVEDataset(PreloadMixin, BaseDataset):
         files.check_feature_file(
             visual_path, files.VISUAL_ROW_SHAPE, num_noisy,
             check_values=False, rows_note=rows_note)
-        return [
+        data_list = [
             dict(
                 video_id=f'noisy_{row:03d}',
                 row=row,
@@ -213,13 +234,22 @@ class AVEDataset(PreloadMixin, BaseDataset):
                 num_classes=num_classes,
                 video_label=num_classes) for row in range(num_noisy)
         ]
+        if self.with_prob_label:
+            background = (0., ) * num_classes + (1., )
+            for info in data_list:
+                info['video_prob_label'] = background
+        return data_list
 
     def get_data_info(self, idx: int) -> dict:
-        """The ``idx``-th item, ``segment_labels`` as int64 [T]."""
+        """The ``idx``-th item, ``segment_labels`` as int64 [T] and
+        ``video_prob_label`` as float32 [C + 1]."""
         info = super().get_data_info(idx)
         if 'segment_labels' in info:
             info['segment_labels'] = np.asarray(info['segment_labels'],
                                                 dtype=np.int64)
+        if 'video_prob_label' in info:
+            info['video_prob_label'] = np.asarray(info['video_prob_label'],
+                                                  dtype=np.float32)
         return info
 
     @property

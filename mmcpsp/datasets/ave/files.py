@@ -306,8 +306,12 @@ def check_event_mask(path: str, annotations: Optional[AVEAnnotations]) -> None:
 
 
 def check_prob_labels(path: str,
-                      annotations: Optional[AVEAnnotations]) -> None:
-    """Check prob_label.h5 [N, C + 1]: finite values in [0, 1]."""
+                      annotations: Optional[AVEAnnotations]) -> np.ndarray:
+    """Read and check prob_label.h5 [N, C + 1]: finite values in [0, 1].
+
+    Returns:
+        np.ndarray: The normalised weak labels [N, C + 1].
+    """
     num_rows = annotations.num_rows if annotations else None
     num_columns = annotations.num_classes + 1 if annotations else None
     probs = _read_labels(path, (None, num_columns), num_rows)
@@ -317,6 +321,7 @@ def check_prob_labels(path: str,
         raise DataValidationError(path, 'finite values in [0, 1]',
                                   probs[row][~valid[row]][0],
                                   key=FEATURE_KEY, row=row)
+    return probs
 
 
 def find_segment_label_file(data_root: str) -> Optional[str]:

@@ -6,7 +6,11 @@ from mmaction.structures import ActionDataSample
 from mmcv.transforms import BaseTransform
 
 from mmcpsp.registry import TRANSFORMS
-from mmcpsp.structures import GT_SEGMENT_LABELS, GT_VIDEO_LABEL
+from mmcpsp.structures import (
+    GT_SEGMENT_LABELS,
+    GT_VIDEO_LABEL,
+    GT_VIDEO_PROB_LABEL,
+)
 
 
 @TRANSFORMS.register_module()
@@ -16,8 +20,9 @@ class PackAVELInputs(BaseTransform):
     Required keys: ``audio`` (array or tensor [T, Ca]) and ``visual``
     (array or tensor [T, H, W, Cv], channels last). Optional keys:
     ``segment_labels`` (int array [T], background = C) goes to
-    ``gt_segment_labels`` and ``video_label`` (int) to ``gt_video_label``
-    of the data sample.
+    ``gt_segment_labels``, ``video_label`` (int) to ``gt_video_label`` and
+    ``video_prob_label`` (float array [C + 1]) to ``gt_video_prob_label`` of
+    the data sample.
 
     Args:
         meta_keys (Sequence[str]): Keys of ``results`` copied into the
@@ -44,6 +49,11 @@ class PackAVELInputs(BaseTransform):
                     torch.as_tensor(results[key], dtype=torch.long).clone(),
                     field,
                     dtype=torch.Tensor)
+        if results.get('video_prob_label') is not None:
+            data_sample.set_field(
+                torch.as_tensor(results['video_prob_label']).clone(),
+                GT_VIDEO_PROB_LABEL,
+                dtype=torch.Tensor)
         data_sample.set_metainfo(
             {key: results[key]
              for key in self.meta_keys if key in results})

@@ -19,6 +19,11 @@ LSTM_HIDDEN_CHANNELS = 128
 ATTENTION_HIDDEN_CHANNELS = 512
 
 
+#: How the attended visual vector is embedded: two bias-free layers
+#: (CPSP, PSP) or one layer with bias (the CVPR 2021 weakly supervised PSP).
+VISUAL_EMBEDDINGS = ('two_layer', 'linear')
+
+
 def _embedding(in_channels: int) -> nn.Sequential:
     """Two bias-free linear layers, ``in -> 256 -> 128``, no activation."""
     return nn.Sequential(
@@ -44,6 +49,11 @@ class AVGAEncoder(BaseModule):
     attended vector is embedded the same way. One BiLSTM per modality then
     models the segments in time, from a zero initial state.
 
+    The weakly supervised PSP released with the CVPR 2021 paper differs:
+    the raw audio (128-d) drives the attention and the audio BiLSTM
+    (``embed_audio=False``), and one linear layer with bias embeds the
+    attended visual vector (``visual_embedding='linear'``).
+
     Args:
         audio_channels (int): Channels of the audio features (VGGish: 128).
             Defaults to 128.
@@ -51,6 +61,12 @@ class AVGAEncoder(BaseModule):
             (VGG-19 pool5: 512). Defaults to 512.
         num_regions (int): Regions H * W of the visual feature map.
             Defaults to 49.
+        embed_audio (bool): Embed the audio with two bias-free linear
+            layers ``Ca -> 256 -> 128``; False feeds the raw audio, which
+            must then be 128-d. Defaults to True.
+        visual_embedding (str): ``'two_layer'`` (bias-free
+            ``Cv -> 256 -> 128``) or ``'linear'`` (one ``Cv -> 128`` layer
+            with bias). Defaults to ``'two_layer'``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -58,18 +74,31 @@ class AVGAEncoder(BaseModule):
                  audio_channels: int = 128,
                  visual_channels: int = 512,
                  num_regions: int = 49,
+                 embed_audio: bool = True,
+                 visual_embedding: str = 'two_layer',
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if visual_embedding not in VISUAL_EMBEDDINGS:
+            raise ValueError(f'visual_embedding must be one of '
+                             f'{VISUAL_EMBEDDINGS}, got {visual_embedding!r}.')
+        if not embed_audio and audio_channels != EMBED_CHANNELS:
+            raise ValueError(
+                f'embed_audio=False feeds the raw audio to the attention and '
+                f'the BiLSTM, which take {EMBED_CHANNELS} channels; got '
+                f'audio_channels={audio_channels}.')
         self.audio_channels = audio_channels
         self.visual_channels = visual_channels
         self.num_regions = num_regions
-        self.audio_embedding = _embedding(audio_channels)
+        self.audio_embedding = (
+            _embedding(audio_channels) if embed_audio else nn.Identity())
         self.attention = AudioGuidedVisualAttention(
             audio_channels=EMBED_CHANNELS,
             visual_channels=visual_channels,
             hidden_channels=ATTENTION_HIDDEN_CHANNELS,
             num_regions=num_regions)
-        self.visual_embedding = _embedding(visual_channels)
+        self.visual_embedding = (
+            _embedding(visual_channels) if visual_embedding == 'two_layer'
+            else nn.Linear(visual_channels, EMBED_CHANNELS))
         self.audio_lstm = _bilstm()
         self.visual_lstm = _bilstm()
 

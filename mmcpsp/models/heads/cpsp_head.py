@@ -18,12 +18,7 @@ from mmcpsp.structures import (
 )
 
 from ..losses import pair_similarity
-from ..utils import (
-    event_mask,
-    video_classes_from_segments,
-    video_classes_from_weak,
-    weak_labels,
-)
+from ..utils import event_mask, video_classes_from_segments, weak_labels
 
 #: The outputs of the PSP neck: fused F, visual Vo and audio Ao [B, T, D].
 NeckOutputs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]
@@ -46,7 +41,10 @@ class CPSPHead(BaseModule):
     segment, background = C) of the data samples; weakly supervised training
     reads ``gt_video_label`` (C for a background-only video) and classifies
     ``video_prob = softmax_c(max_t sigmoid(event_logits_t) *
-    category_logits_c)``.
+    category_logits_c)``. A background-only video has an all-zero weak label
+    and is a class of its own (C) for ``loss_vpsa``, never a class-0
+    positive; ``loss_mil`` (mmcpsp's extension, off by default) teaches the
+    event head from such videos.
 
     Args:
         num_classes (int): Number of event classes C (background excluded).
@@ -64,6 +62,9 @@ class CPSPHead(BaseModule):
             Defaults to None (not used).
         loss_sspsp (dict, optional): Self-supervised audio-visual loss.
             Defaults to None (not used).
+        loss_mil (dict, optional): Multiple-instance loss of the event head
+            (e.g. ``EventMILLoss``), weakly supervised only.
+            Defaults to None (not used).
         event_threshold (float): A segment is an event when the sigmoid of
             its logit is strictly above it. Defaults to 0.5.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -78,6 +79,7 @@ class CPSPHead(BaseModule):
                  loss_spsa: OptConfigType = None,
                  loss_vpsa: OptConfigType = None,
                  loss_sspsp: OptConfigType = None,
+                 loss_mil: OptConfigType = None,
                  event_threshold: float = 0.5,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -92,6 +94,10 @@ class CPSPHead(BaseModule):
                         f'{name} needs segment labels: it is a fully '
                         'supervised loss, remove it from a weakly supervised '
                         'head.')
+        elif loss_mil is not None:
+            raise ValueError(
+                'loss_mil learns events from video labels: it is a weakly '
+                'supervised loss, remove it from a fully supervised head.')
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.supervision = supervision
@@ -105,6 +111,7 @@ class CPSPHead(BaseModule):
         self.loss_spsa = self._build_optional(loss_spsa)
         self.loss_vpsa = self._build_optional(loss_vpsa)
         self.loss_sspsp = self._build_optional(loss_sspsp)
+        self.loss_mil = self._build_optional(loss_mil)
 
     @staticmethod
     def _build_optional(cfg: OptConfigType) -> Optional[nn.Module]:
@@ -173,9 +180,9 @@ class CPSPHead(BaseModule):
 
         Returns:
             dict[str, torch.Tensor]: ``loss_cls`` and the configured terms
-            among ``loss_avpsp``, ``loss_spsa``, ``loss_vpsa`` and
-            ``loss_sspsp``, each already weighted; their sum is the
-            objective.
+            among ``loss_avpsp``, ``loss_spsa``, ``loss_vpsa``,
+            ``loss_sspsp`` and ``loss_mil``, each already weighted; their
+            sum is the objective.
         """
         fused, visual_out, audio_out = neck_outputs
         event_logits, category_logits = self(fused)
@@ -197,8 +204,12 @@ class CPSPHead(BaseModule):
             losses['loss_cls'] = self.loss_cls(
                 self.video_prob(event_logits, category_logits),
                 weak_labels(video_labels, self.num_classes))
-            video_classes = video_classes_from_weak(video_labels,
-                                                    self.num_classes)
+            # A background-only video (label C) stays class C: a class of
+            # its own for loss_vpsa, not a positive of class 0.
+            video_classes = video_labels
+            if self.loss_mil is not None:
+                losses['loss_mil'] = self.loss_mil(
+                    event_logits, video_labels != self.num_classes)
         if self.loss_vpsa is not None:
             losses['loss_vpsa'] = self.loss_vpsa(fused, video_classes)
         if self.loss_sspsp is not None:

@@ -9,8 +9,8 @@ from mmcpsp.registry import MODELS
 PRECISIONS = dict(float32=torch.float32, float64=torch.float64)
 MODES = ('tensor', 'loss', 'predict')
 
-ForwardResults = Union[Dict[str, torch.Tensor], list, Tuple[torch.Tensor,
-                                                             torch.Tensor]]
+ForwardResults = Union[Dict[str, torch.Tensor], list, torch.Tensor,
+                       Tuple[torch.Tensor, torch.Tensor]]
 
 
 @MODELS.register_module()
@@ -88,8 +88,10 @@ class AVELLocalizer(BaseModel):
                 ``visual`` [B, T, H, W, Cv].
             data_samples (list[ActionDataSample], optional): Samples of the
                 batch, with labels for ``'loss'``. Defaults to None.
-            mode (str): ``'tensor'`` returns the event logits [B, T] and the
-                category logits [B, C]; ``'loss'`` a dict of losses;
+            mode (str): ``'tensor'`` returns the head's raw outputs
+                (``CPSPHead``: the event logits [B, T] and the category
+                logits [B, C]; ``PSPCVPR21Head``: the segment logits
+                [B, T, C + 1]); ``'loss'`` a dict of losses;
                 ``'predict'`` a list of ``ActionDataSample`` with
                 per-segment predictions. Defaults to ``'tensor'``.
 

@@ -55,12 +55,21 @@ class PSPNeck(BaseModule):
     ``Vo = LN(drop(ReLU(W_vo Vp)))``, ``Ao = LN(drop(ReLU(W_ao Ap)))`` with
     one LayerNorm shared by both streams, and ``F = (Vo + Ao) / 2``.
 
+    The weakly supervised PSP released with the CVPR 2021 paper neither
+    renormalises the pruned weights (``renormalize=False``: ``Gva = Bva *
+    [Bva > thr]``) nor projects its outputs (``output_projection=False``:
+    ``Vo = LN(Vp)``, ``Ao = LN(Ap)``, no output dropout).
+
     Args:
         channels (int): Channels d of the sequences. Defaults to 256.
         dropout (float): Dropout probability. Defaults to 0.1.
         threshold (float): Pruning threshold of the propagation weights
             (0.099 fully supervised, 0.095 weakly supervised).
             Defaults to 0.099.
+        renormalize (bool): Renormalise the rows of the pruned weights.
+            Defaults to True.
+        output_projection (bool): Apply ``drop(ReLU(W_o .))`` before the
+            LayerNorm. Defaults to True.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -68,25 +77,38 @@ class PSPNeck(BaseModule):
                  channels: int = 256,
                  dropout: float = 0.1,
                  threshold: float = 0.099,
+                 renormalize: bool = True,
+                 output_projection: bool = True,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.channels = channels
         self.threshold = threshold
+        self.renormalize = renormalize
+        self.output_projection = output_projection
         self.visual_message_proj = nn.Linear(channels, channels, bias=False)
         self.visual_affinity_proj = nn.Linear(channels, channels, bias=False)
         self.audio_affinity_proj = nn.Linear(channels, channels, bias=False)
         self.audio_message_proj = nn.Linear(channels, channels, bias=False)
-        self.visual_out_proj = nn.Linear(channels, channels, bias=False)
-        self.audio_out_proj = nn.Linear(channels, channels, bias=False)
-        for layer in (self.visual_message_proj, self.visual_affinity_proj,
-                      self.audio_affinity_proj, self.audio_message_proj,
-                      self.audio_out_proj, self.visual_out_proj):
+        layers = [
+            self.visual_message_proj, self.visual_affinity_proj,
+            self.audio_affinity_proj, self.audio_message_proj
+        ]
+        if output_projection:
+            self.visual_out_proj = nn.Linear(channels, channels, bias=False)
+            self.audio_out_proj = nn.Linear(channels, channels, bias=False)
+            layers += [self.audio_out_proj, self.visual_out_proj]
+        for layer in layers:
             nn.init.xavier_uniform_(layer.weight)
         self.dropout = nn.Dropout(p=dropout)
         self.layer_norm = nn.LayerNorm(channels, eps=LAYER_NORM_EPS)
 
     def _branch(self, proj: nn.Linear, seq: torch.Tensor) -> torch.Tensor:
         return self.dropout(F.relu(proj(seq)))
+
+    def _prune(self, weights: torch.Tensor) -> torch.Tensor:
+        if self.renormalize:
+            return prune_and_normalize(weights, self.threshold)
+        return weights * (weights > self.threshold).to(weights.dtype)
 
     def forward(
         self, audio_seq: torch.Tensor, visual_seq: torch.Tensor
@@ -111,16 +133,16 @@ class PSPNeck(BaseModule):
         affinity = F.relu(
             torch.bmm(visual_affinity, audio_affinity.transpose(1, 2)) /
             math.sqrt(visual_affinity.shape[-1]))
-        visual_to_audio = prune_and_normalize(
-            row_normalize(affinity), self.threshold)
-        audio_to_visual = prune_and_normalize(
-            row_normalize(affinity.transpose(1, 2)), self.threshold)
+        visual_to_audio = self._prune(row_normalize(affinity))
+        audio_to_visual = self._prune(
+            row_normalize(affinity.transpose(1, 2)))
 
         visual_psp = visual_seq + torch.bmm(visual_to_audio, audio_message)
         audio_psp = audio_seq + torch.bmm(audio_to_visual, visual_message)
-        visual_out = self.layer_norm(
-            self._branch(self.visual_out_proj, visual_psp))
-        audio_out = self.layer_norm(
-            self._branch(self.audio_out_proj, audio_psp))
+        if self.output_projection:
+            visual_psp = self._branch(self.visual_out_proj, visual_psp)
+            audio_psp = self._branch(self.audio_out_proj, audio_psp)
+        visual_out = self.layer_norm(visual_psp)
+        audio_out = self.layer_norm(audio_psp)
         fused = (visual_out + audio_out) / 2
         return fused, visual_out, audio_out

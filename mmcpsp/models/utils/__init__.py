@@ -1,21 +1,22 @@
 from .official_checkpoint import (
-    OFFICIAL_TO_MMCPSP_PREFIXES,
-    OFFICIAL_UNUSED_PREFIXES,
-    OFFICIAL_USED_KEYS,
+    DATA_PARALLEL_PREFIX,
     convert_official_state_dict,
+    detect_official_layout,
     load_official_checkpoint,
+    strip_data_parallel_prefix,
     unwrap_official_checkpoint,
 )
+from .official_layouts import OFFICIAL_LAYOUTS, OfficialLayout
 from .segment_targets import (
     event_mask,
     video_classes_from_segments,
-    video_classes_from_weak,
     weak_labels,
 )
 
 __all__ = [
-    'OFFICIAL_TO_MMCPSP_PREFIXES', 'OFFICIAL_UNUSED_PREFIXES',
-    'OFFICIAL_USED_KEYS', 'convert_official_state_dict',
-    'load_official_checkpoint', 'unwrap_official_checkpoint', 'event_mask',
-    'video_classes_from_segments', 'video_classes_from_weak', 'weak_labels'
+    'DATA_PARALLEL_PREFIX', 'OFFICIAL_LAYOUTS', 'OfficialLayout',
+    'convert_official_state_dict', 'detect_official_layout',
+    'load_official_checkpoint', 'strip_data_parallel_prefix',
+    'unwrap_official_checkpoint', 'event_mask', 'video_classes_from_segments',
+    'weak_labels'
 ]

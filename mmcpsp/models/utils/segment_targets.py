@@ -56,17 +56,3 @@ def weak_labels(video_labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """
     return F.one_hot(video_labels, num_classes + 1)[:, :num_classes]
 
-
-def video_classes_from_weak(video_labels: torch.Tensor,
-                            num_classes: int) -> torch.Tensor:
-    """Argmax of the weak label; an all-zero weak label gives class 0.
-
-    Args:
-        video_labels (torch.Tensor): Video class [B], long, C = background.
-        num_classes (int): Number of event classes C.
-
-    Returns:
-        torch.Tensor: Video classes [B], long.
-    """
-    return torch.where(video_labels < num_classes, video_labels,
-                       torch.zeros_like(video_labels))

@@ -118,3 +118,31 @@ class TestAVGAEncoder(TestCase):
         encoder = MODELS.build(dict(type='AVGAEncoder'))
         with self.assertRaisesRegex(ValueError, 'channels-last'):
             encoder(torch.randn(1, 10, 128), torch.rand(1, 10, 512, 7, 7))
+
+    def test_cvpr21_weakly_variant(self):
+        # Raw audio into the attention and the BiLSTM, one linear visual
+        # embedding with bias.
+        encoder = MODELS.build(
+            dict(type='AVGAEncoder', visual_channels=8, num_regions=4,
+                 embed_audio=False, visual_embedding='linear')).double()
+        self.assertIsInstance(encoder.audio_embedding, nn.Identity)
+        self.assertIsInstance(encoder.visual_embedding, nn.Linear)
+        self.assertEqual(encoder.visual_embedding.bias.shape, (128, ))
+        audio = torch.randn(2, 3, 128, dtype=torch.float64)
+        visual = torch.rand(2, 3, 2, 2, 8, dtype=torch.float64)
+        audio_seq, visual_seq = encoder(audio, visual)
+        attended = encoder.attention(
+            audio.reshape(6, 128), visual.reshape(6, 4, 8))
+        expected_audio, _ = encoder.audio_lstm(audio)
+        expected_visual, _ = encoder.visual_lstm(
+            encoder.visual_embedding(attended.reshape(2, 3, 8)))
+        torch.testing.assert_close(audio_seq, expected_audio)
+        torch.testing.assert_close(visual_seq, expected_visual)
+
+    def test_invalid_variants(self):
+        with self.assertRaisesRegex(ValueError, 'visual_embedding'):
+            MODELS.build(dict(type='AVGAEncoder', visual_embedding='mlp'))
+        with self.assertRaisesRegex(ValueError, 'audio_channels=64'):
+            MODELS.build(
+                dict(type='AVGAEncoder', audio_channels=64,
+                     embed_audio=False))

@@ -153,11 +153,11 @@ class TestCPSPHead(TestCase):
     def test_weakly_supervised_loss_terms(self):
         head = _head(
             supervision='weakly',
-            loss_vpsa=dict(type='VideoPSALoss', margin=5., topk=4))
+            loss_vpsa=dict(type='VideoPSALoss', margin=5., topk=1))
         self.assertEqual(type(head.loss_cls).__name__, 'AVELWeaklyClsLoss')
         fused, visual_out, audio_out = _neck_outputs()
         # Video 2 is a background-only (noisy) video: all-zero weak label,
-        # class 0 for the video-level loss.
+        # and a class of its own (3), not class 0, for the video-level loss.
         losses = head.loss((fused, visual_out, audio_out),
                            _video_samples([2, 0, 3]))
         self.assertEqual(set(losses), {'loss_cls', 'loss_vpsa'})
@@ -169,7 +169,25 @@ class TestCPSPHead(TestCase):
                           weak_label))
         torch.testing.assert_close(
             losses['loss_vpsa'], head.loss_vpsa(fused, torch.tensor([2, 0,
-                                                                     0])))
+                                                                     3])))
+        # With class 0 it would pair videos 1 and 2 as positives.
+        self.assertFalse(
+            torch.allclose(losses['loss_vpsa'],
+                           head.loss_vpsa(fused, torch.tensor([2, 0, 0]))))
+
+    def test_weakly_supervised_mil_loss(self):
+        head = _head(
+            supervision='weakly', loss_mil=dict(type='EventMILLoss',
+                                                loss_weight=0.5))
+        neck_outputs = _neck_outputs()
+        losses = head.loss(neck_outputs, _video_samples([2, 3, 0]))
+        self.assertEqual(set(losses), {'loss_cls', 'loss_mil'})
+        event_logits, _ = head(neck_outputs[0])
+        video_probs = torch.sigmoid(event_logits).max(dim=1).values
+        targets = torch.tensor([1., 0., 1.], dtype=torch.float64)
+        expected = -(targets * video_probs.log() +
+                     (1 - targets) * (1 - video_probs).log()).mean()
+        torch.testing.assert_close(losses['loss_mil'], 0.5 * expected)
 
     def test_missing_labels(self):
         with self.assertRaisesRegex(ValueError, 'gt_segment_labels'):
@@ -185,3 +203,5 @@ class TestCPSPHead(TestCase):
             _head(supervision='weakly', loss_avpsp=dict(type='AVPSPLoss'))
         with self.assertRaisesRegex(ValueError, 'loss_spsa'):
             _head(supervision='weakly', loss_spsa=dict(type='SegmentPSALoss'))
+        with self.assertRaisesRegex(ValueError, 'loss_mil'):
+            _head(loss_mil=dict(type='EventMILLoss'))

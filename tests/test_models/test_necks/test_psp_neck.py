@@ -141,3 +141,37 @@ class TestPSPNeck(TestCase):
         outputs = neck(torch.randn(3, 10, 256), torch.randn(3, 10, 256))
         self.assertEqual([tuple(out.shape) for out in outputs],
                          [(3, 10, 256)] * 3)
+
+    def test_cvpr21_weakly_variant(self):
+        # No renormalisation after pruning, no output projection nor
+        # output dropout: Vo = LN(Vs + Gva A2) with Gva = Bva * [Bva > thr].
+        neck = MODELS.build(
+            dict(type='PSPNeck', channels=8, threshold=0.2, renormalize=False,
+                 output_projection=False)).double().train()
+        self.assertFalse(hasattr(neck, 'visual_out_proj'))
+        self.assertEqual(
+            sum(p.numel() for p in neck.parameters()), 4 * 8 * 8 + 16)
+        visual_seq = torch.randn(2, 3, 8, dtype=torch.float64)
+        audio_seq = torch.randn(2, 3, 8, dtype=torch.float64)
+        torch.manual_seed(3)
+        fused, visual_out, audio_out = neck(audio_seq, visual_seq)
+
+        def branch(layer, seq):
+            return F.dropout(F.relu(layer(seq)), 0.1, training=True)
+
+        torch.manual_seed(3)
+        v1 = branch(neck.visual_message_proj, visual_seq)
+        v2 = branch(neck.visual_affinity_proj, visual_seq)
+        a1 = branch(neck.audio_affinity_proj, audio_seq)
+        a2 = branch(neck.audio_message_proj, audio_seq)
+        affinity = F.relu(v2 @ a1.transpose(1, 2) / math.sqrt(8))
+        b_va = row_normalize(affinity)
+        b_av = row_normalize(affinity.transpose(1, 2))
+        vo = neck.layer_norm(visual_seq + (b_va * (b_va > 0.2)) @ a2)
+        ao = neck.layer_norm(audio_seq + (b_av * (b_av > 0.2)) @ v1)
+        torch.testing.assert_close(visual_out, vo)
+        torch.testing.assert_close(audio_out, ao)
+        torch.testing.assert_close(fused, (vo + ao) / 2)
+        # The weights were pruned but not renormalised.
+        kept = b_va * (b_va > 0.2)
+        self.assertTrue(((kept.sum(-1) < 1 - 1e-3) & (kept.sum(-1) > 0)).any())

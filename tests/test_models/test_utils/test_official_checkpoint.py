@@ -7,13 +7,15 @@ from unittest import TestCase
 import torch
 
 from mmcpsp.models.utils import (
-    OFFICIAL_USED_KEYS,
+    OFFICIAL_LAYOUTS,
     convert_official_state_dict,
+    detect_official_layout,
     load_official_checkpoint,
     unwrap_official_checkpoint,
 )
 from mmcpsp.registry import MODELS
 
+OFFICIAL_USED_KEYS = tuple(OFFICIAL_LAYOUTS['cpsp'].renames)
 UNUSED_KEYS = ('linear_v.weight', 'linear_v.bias', 'v_classify.L1.weight',
                'v_classify.L2.weight', 'a_classify.L1.weight',
                'a_classify.L2.weight', 'L1.weight', 'L2.weight')
@@ -129,3 +131,56 @@ class TestLoadOfficialCheckpoint(TestCase):
             torch.save(dict(model=_official(), extra=_Payload()), path)
             with self.assertRaises(pickle.UnpicklingError):
                 load_official_checkpoint(path)
+
+
+class TestDetectOfficialLayout(TestCase):
+
+    def _keys(self, layout):
+        """Used keys of ``layout`` plus one key of each unused module."""
+        keys = list(layout.renames)
+        keys += [name + '.weight' for name in layout.unused]
+        return OrderedDict((key, torch.zeros(1)) for key in keys)
+
+    def test_every_layout_is_recognised(self):
+        for name, layout in OFFICIAL_LAYOUTS.items():
+            state = self._keys(layout)
+            self.assertIs(detect_official_layout(state), layout, name)
+            prefixed = OrderedDict(
+                ('module.' + key, value) for key, value in state.items())
+            self.assertIs(detect_official_layout(prefixed), layout, name)
+            self.assertIs(detect_official_layout(state, arch=name), layout)
+
+    def test_layouts_are_told_apart(self):
+        # No layout's keys fit another layout exactly.
+        for name, layout in OFFICIAL_LAYOUTS.items():
+            for other_name in OFFICIAL_LAYOUTS:
+                if other_name != name:
+                    with self.assertRaises(ValueError):
+                        detect_official_layout(
+                            self._keys(layout), arch=other_name)
+
+    def test_unknown_layout_names_the_keys(self):
+        state = self._keys(OFFICIAL_LAYOUTS['psp_cvpr21_weakly'])
+        state['module.gru.weight_ih_l0'] = torch.zeros(1)
+        state['extra_head.bias'] = torch.zeros(1)
+        with self.assertRaisesRegex(
+                ValueError, r'Unknown layout.*places the keys '
+                r'gru\.weight_ih_l0, extra_head\.bias\. Closest: .*'
+                r'psp_cvpr21_weakly'):
+            detect_official_layout(state)
+
+    def test_arch_mismatch_names_the_keys(self):
+        state = self._keys(OFFICIAL_LAYOUTS['cpsp'])
+        with self.assertRaisesRegex(
+                ValueError, r'psp_cvpr21_weakly layout.*Unexpected keys: '
+                r'fa\.0\.weight.*missing: .*W3\.weight'):
+            detect_official_layout(state, arch='psp_cvpr21_weakly')
+        with self.assertRaisesRegex(ValueError, 'Unknown arch'):
+            detect_official_layout(state, arch='avel')
+
+    def test_resnet_layout_drops_align_v(self):
+        state = self._keys(OFFICIAL_LAYOUTS['cpsp_resnet'])
+        converted = convert_official_state_dict(state)
+        self.assertEqual(set(converted),
+                         set(convert_official_state_dict(
+                             self._keys(OFFICIAL_LAYOUTS['cpsp']))))
