@@ -15,6 +15,9 @@ _base_ = ['./cpsp_avga-vgg19-vggish_1xb64-45e_ave-weakly.py']
 
 model = dict(
     head=dict(
+        # A background-only video is a class of its own in L_vpsa, never a
+        # positive of class 0.
+        background_own_class=True,
         # For each video, max_t sigmoid(event_logit_t) against 1 for a
         # labelled video and 0 for a background-only one.
         loss_mil=dict(type='EventMILLoss', loss_weight=1.0)))

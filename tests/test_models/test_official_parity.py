@@ -218,12 +218,10 @@ class TestOfficialParity(TestCase):
                                                 NUM_CLASSES)[0, :, :-1]
         video_prob = ref.weak_video_prob(reference['event_logits'],
                                          reference['category_logits'])
-        # A background-only video (all-zero weak label) is a class of its
-        # own for L_vpsa, never a positive of class 0 (mmcpsp's rule: the
-        # published weak training never saw such videos).
+        # The published rule: an all-zero weak label (a background-only
+        # video) gives class 0, its argmax.
         classes = [
-            int(row.argmax()) if row.sum() > 0 else NUM_CLASSES
-            for row in weak_label
+            int(row.argmax()) if row.sum() > 0 else 0 for row in weak_label
         ]
         expected = dict(
             loss_cls=ref.weakly_cls_loss(video_prob, weak_label),

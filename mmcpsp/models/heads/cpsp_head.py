@@ -41,10 +41,12 @@ class CPSPHead(BaseModule):
     segment, background = C) of the data samples; weakly supervised training
     reads ``gt_video_label`` (C for a background-only video) and classifies
     ``video_prob = softmax_c(max_t sigmoid(event_logits_t) *
-    category_logits_c)``. A background-only video has an all-zero weak label
-    and is a class of its own (C) for ``loss_vpsa``, never a class-0
-    positive; ``loss_mil`` (mmcpsp's extension, off by default) teaches the
-    event head from such videos.
+    category_logits_c)``. A background-only video (``use_noisy``) has an
+    all-zero weak label; mmcpsp's extension for such videos, off by default
+    (``configs/cpsp_weakly_noisy_ave.py`` turns it on), makes it a class of
+    its own (C) for ``loss_vpsa`` instead of a class-0 positive
+    (``background_own_class``) and teaches the event head from it
+    (``loss_mil``).
 
     Args:
         num_classes (int): Number of event classes C (background excluded).
@@ -65,6 +67,10 @@ class CPSPHead(BaseModule):
         loss_mil (dict, optional): Multiple-instance loss of the event head
             (e.g. ``EventMILLoss``), weakly supervised only.
             Defaults to None (not used).
+        background_own_class (bool): Weakly supervised: give a
+            background-only video its own class C in ``loss_vpsa``. False
+            follows the published rule, the argmax of its all-zero weak
+            label: class 0 (method.md section 3). Defaults to False.
         event_threshold (float): A segment is an event when the sigmoid of
             its logit is strictly above it. Defaults to 0.5.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -80,6 +86,7 @@ class CPSPHead(BaseModule):
                  loss_vpsa: OptConfigType = None,
                  loss_sspsp: OptConfigType = None,
                  loss_mil: OptConfigType = None,
+                 background_own_class: bool = False,
                  event_threshold: float = 0.5,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -101,6 +108,7 @@ class CPSPHead(BaseModule):
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.supervision = supervision
+        self.background_own_class = background_own_class
         self.event_threshold = event_threshold
         self.event_classifier = nn.Linear(in_channels, 1)
         self.category_classifier = nn.Linear(in_channels, num_classes)
@@ -204,9 +212,12 @@ class CPSPHead(BaseModule):
             losses['loss_cls'] = self.loss_cls(
                 self.video_prob(event_logits, category_logits),
                 weak_labels(video_labels, self.num_classes))
-            # A background-only video (label C) stays class C: a class of
-            # its own for loss_vpsa, not a positive of class 0.
             video_classes = video_labels
+            if not self.background_own_class:
+                # The argmax of an all-zero weak label, as published.
+                video_classes = torch.where(
+                    video_labels < self.num_classes, video_labels,
+                    torch.zeros_like(video_labels))
             if self.loss_mil is not None:
                 losses['loss_mil'] = self.loss_mil(
                     event_logits, video_labels != self.num_classes)

@@ -151,8 +151,18 @@ class TestCPSPHead(TestCase):
         self.assertEqual(set(losses), {'loss_cls'})
 
     def test_weakly_supervised_loss_terms(self):
+        published = _head(
+            supervision='weakly',
+            loss_vpsa=dict(type='VideoPSALoss', margin=5., topk=1))
+        fused = _neck_outputs()[0]
+        # As published: an all-zero weak label is class 0 for L_vpsa.
+        torch.testing.assert_close(
+            published.loss(_neck_outputs(),
+                           _video_samples([2, 0, 3]))['loss_vpsa'],
+            published.loss_vpsa(fused, torch.tensor([2, 0, 0])))
         head = _head(
             supervision='weakly',
+            background_own_class=True,
             loss_vpsa=dict(type='VideoPSALoss', margin=5., topk=1))
         self.assertEqual(type(head.loss_cls).__name__, 'AVELWeaklyClsLoss')
         fused, visual_out, audio_out = _neck_outputs()
