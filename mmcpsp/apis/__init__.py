@@ -1,3 +1,6 @@
+from .feature_extractor import AVFeatureExtractor, DecodedInputs
 from .runner_utils import build_runner, run_safely
 
-__all__ = ['build_runner', 'run_safely']
+__all__ = [
+    'AVFeatureExtractor', 'DecodedInputs', 'build_runner', 'run_safely'
+]

@@ -51,6 +51,12 @@ class VGG19Pool5(VGG):
         else:
             super().init_weights()
 
+    def train(self, mode: bool = True) -> 'VGG19Pool5':
+        """Set the training mode; returns the module (mmcv's VGG returns
+        None, which breaks ``model.eval()`` chaining)."""
+        super().train(mode)
+        return self
+
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """Compute the pool5 maps.
 

@@ -70,11 +70,12 @@ class VGGish(BaseModule):
             nn.Linear(4096, EMBEDDING_CHANNELS), nn.ReLU(inplace=True))
 
     def init_weights(self) -> None:
-        """Load ``pretrained`` when given, else apply ``init_cfg``."""
+        """Load ``pretrained`` when given, else apply ``init_cfg`` (PyTorch's
+        default initialisation when both are None)."""
         if self.pretrained is not None:
             load_local_weights(self, self.pretrained)
             self._is_init = True
-        else:
+        elif self.init_cfg is not None:
             super().init_weights()
 
     def forward(self, examples: torch.Tensor) -> torch.Tensor:
