@@ -1,3 +1,4 @@
+from .ave_videos import SPLIT_FILES, write_ave_videos
 from .videos import (
     ENCODINGS,
     random_image,
@@ -7,5 +8,6 @@ from .videos import (
 )
 
 __all__ = [
-    'ENCODINGS', 'random_image', 'solid_image', 'tone', 'write_test_video'
+    'ENCODINGS', 'SPLIT_FILES', 'random_image', 'solid_image', 'tone',
+    'write_ave_videos', 'write_test_video'
 ]
