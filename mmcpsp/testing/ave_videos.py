@@ -13,12 +13,14 @@ from typing import Dict, List, Sequence
 import h5py
 import numpy as np
 
+from mmcpsp.datasets.ave.annotations import ANNOTATION_FIELDS
+from mmcpsp.datasets.constants import NUM_SEGMENTS
+
 from .videos import random_image, solid_image, write_test_video
 
 #: The split txt files of the AVE release, with their header line.
 SPLIT_FILES = dict(train='trainSet.txt', val='valSet.txt', test='testSet.txt')
-HEADER = 'Category&VideoID&Quality&StartTime&EndTime'
-NUM_SEGMENTS = 10
+HEADER = '&'.join(ANNOTATION_FIELDS)
 
 
 def _class_color(class_index: int) -> tuple:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from tool_runner import REPO_ROOT, run_tool, tool_env
 
-from mmcpsp.datasets.ave_files import AVE_CATEGORIES
+from mmcpsp.datasets.ave import AVE_CATEGORIES
 from mmcpsp.testing import random_image, write_ave_videos, write_test_video
 from mmcpsp.testing.weights import write_random_vgg19, write_random_vggish
 
@@ -140,7 +140,7 @@ def test_ave_files_train_cpsp(weights, ave_videos, tmp_path):
     ])
     assert result.returncode == 0, result.stderr[-3000:]
     options = [
-        'train_cfg.max_epochs=1', 'model.head.num_classes=3',
+        'train_cfg.max_epochs=1',
         'default_hooks.logger.interval=1'
     ]
     for split in ('train', 'val', 'test'):

@@ -41,13 +41,13 @@ from torch.utils.data import DataLoader, Dataset
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 from mmcpsp.apis import AVFeatureExtractor, decode_inputs  # noqa: E402
-from mmcpsp.datasets.ave_files import (  # noqa: E402
+from mmcpsp.datasets.ave import parse_annotations  # noqa: E402
+from mmcpsp.datasets.ave.files import (  # noqa: E402
     AUDIO_FILE,
     FEATURE_KEY,
-    NUM_SEGMENTS,
     VISUAL_FILE,
-    parse_annotations,
 )
+from mmcpsp.datasets.constants import NUM_SEGMENTS  # noqa: E402
 from mmcpsp.datasets.errors import DataValidationError  # noqa: E402
 from mmcpsp.utils import Progress, atomic_path, atomic_write  # noqa: E402
 
