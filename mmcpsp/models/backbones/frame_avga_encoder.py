@@ -6,6 +6,7 @@ from mmengine.model import BaseModule
 
 from mmcpsp.registry import MODELS
 
+from ..utils import load_local_weights
 from .av_guided_encoder import AVGAEncoder
 
 VISUAL_KINDS = ('2d', '3d')
@@ -46,6 +47,13 @@ class FrameAVGAEncoder(BaseModule):
         audio_channels (int): Channels of the audio features (the audio
             backbone's output). Defaults to 128.
         visual_kind (str): ``'2d'`` or ``'3d'``. Defaults to ``'2d'``.
+        visual_checkpoint (str, optional): Weights of the visual backbone
+            loaded by :meth:`init_weights`, strictly: an MMAction2
+            checkpoint (its ``backbone.*`` keys) or a state dict of the
+            backbone alone. Defaults to None.
+        audio_checkpoint (str, optional): The same for the audio backbone
+            (``VGGish`` also takes the port's file as ``pretrained``).
+            Defaults to None.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -56,12 +64,16 @@ class FrameAVGAEncoder(BaseModule):
                  audio_backbone: OptConfigType = None,
                  audio_channels: int = 128,
                  visual_kind: str = '2d',
+                 visual_checkpoint: Optional[str] = None,
+                 audio_checkpoint: Optional[str] = None,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if visual_kind not in VISUAL_KINDS:
             raise ValueError(f'visual_kind must be one of {VISUAL_KINDS}, '
                              f'got {visual_kind!r}')
         self.visual_kind = visual_kind
+        self.visual_checkpoint = visual_checkpoint
+        self.audio_checkpoint = audio_checkpoint
         self.visual_backbone = MODELS.build(visual_backbone)
         self.audio_backbone: Optional[torch.nn.Module] = (
             None if audio_backbone is None else MODELS.build(audio_backbone))
@@ -69,6 +81,17 @@ class FrameAVGAEncoder(BaseModule):
             audio_channels=audio_channels,
             visual_channels=visual_channels,
             num_regions=num_regions)
+
+    def init_weights(self) -> None:
+        """Initialise, then load the backbone checkpoints when given."""
+        super().init_weights()
+        for backbone, checkpoint in ((self.visual_backbone,
+                                      self.visual_checkpoint),
+                                     (self.audio_backbone,
+                                      self.audio_checkpoint)):
+            if checkpoint is not None:
+                load_local_weights(backbone, checkpoint,
+                                   select_prefix='backbone.')
 
     def encode_audio(self, audio: torch.Tensor) -> torch.Tensor:
         """Audio features [B, T, Ca] from log-mel examples [B, T, F, M]
