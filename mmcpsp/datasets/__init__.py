@@ -4,9 +4,10 @@ from .errors import DataValidationError
 from .npy import NpyFeatureDataset
 from .transforms import *  # noqa: F401,F403
 from .vggsound_avel import VGGSoundAVELDataset
-from .video import AVEVideoDataset
+from .video import AVEVideoDataset, VGGSoundAVELVideoDataset
 
 __all__ = [
     'AVEDataset', 'AVEVideoDataset', 'DataValidationError',
-    'NpyFeatureDataset', 'VGGSoundAVELDataset', 'avel_collate'
+    'NpyFeatureDataset', 'VGGSoundAVELDataset', 'VGGSoundAVELVideoDataset',
+    'avel_collate'
 ]
