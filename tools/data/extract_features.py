@@ -49,9 +49,11 @@ from mmcpsp.datasets.ave.files import (  # noqa: E402
 )
 from mmcpsp.datasets.constants import NUM_SEGMENTS  # noqa: E402
 from mmcpsp.datasets.errors import DataValidationError  # noqa: E402
+from mmcpsp.datasets.video.ave_video_dataset import (  # noqa: E402
+    list_videos as list_video_files,
+)
 from mmcpsp.utils import Progress, atomic_path, atomic_write  # noqa: E402
 
-VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.webm', '.avi', '.mov', '.flv', '.m4v')
 FAILURES_FILE = 'failures.txt'
 PARTS_DIR = '.parts'
 KINDS = ('audio', 'visual')
@@ -103,11 +105,10 @@ def list_videos(video_dir: str, annotations: Optional[str]
         path it would have (VIDEO_DIR/<id>.mp4), so that it fails as a
         missing file.
     """
-    found = {}
-    for file_name in sorted(os.listdir(video_dir)):
-        stem, extension = osp.splitext(file_name)
-        if extension.lower() in VIDEO_EXTENSIONS:
-            found.setdefault(stem, osp.join(video_dir, file_name))
+    found = {
+        name: osp.join(video_dir, file_name)
+        for name, file_name in list_video_files(video_dir).items()
+    }
     if annotations is None:
         return list(found.items()), list(found)
     row_names = list(parse_annotations(annotations).video_ids)

@@ -1,6 +1,6 @@
 import os
 import os.path as osp
-from typing import Dict, List
+from typing import Callable, Dict, List, Sequence, Union
 
 import numpy as np
 
@@ -88,7 +88,7 @@ class AVEVideoDataset(AVEDataset):
                  data_root: str,
                  split: str,
                  supervision: str = 'fully',
-                 pipeline=(),
+                 pipeline: Sequence[Union[dict, Callable]] = (),
                  video_dir: str = 'AVE',
                  split_source: str = 'auto',
                  **kwargs) -> None:
