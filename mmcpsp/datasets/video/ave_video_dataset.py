@@ -81,7 +81,8 @@ class AVEVideoDataset(AVEDataset):
             (the order files) or ``'auto'`` (txt files when the split's
             exists, else the order files). Defaults to ``'auto'``.
         **kwargs: Other arguments of :class:`AVEDataset` (no
-            ``use_noisy``: the background-only videos are features only).
+            ``use_noisy``: the background-only videos are features only;
+            no ``preload``: videos are decoded per sample).
     """
 
     def __init__(self,
@@ -99,6 +100,9 @@ class AVEVideoDataset(AVEDataset):
             raise ValueError('use_noisy is not available from raw videos: '
                              'the background-only videos are released as '
                              'features only')
+        if kwargs.get('preload'):
+            raise ValueError('preload holds feature files in memory; raw '
+                             'videos are decoded per sample')
         self.video_dir = osp.join(data_root, video_dir)
         self.split_source = split_source
         super().__init__(data_root, split, supervision, pipeline, **kwargs)

@@ -34,7 +34,7 @@ class VGGSoundAVELVideoDataset(VGGSoundAVELDataset):
             Defaults to ``'videos'``.
         **kwargs: Other arguments of :class:`VGGSoundAVELDataset`
             (``supervision``, ``pipeline``, ``meta_file``, ``layout`` of
-            the labels, ``zip_dirs``, ``hdf5_dir`` ...).
+            the labels, ``zip_dirs``, ``hdf5_dir`` ...; no ``preload``).
     """
 
     def __init__(self,
@@ -42,6 +42,9 @@ class VGGSoundAVELVideoDataset(VGGSoundAVELDataset):
                  split: str,
                  video_dir: str = 'videos',
                  **kwargs) -> None:
+        if kwargs.get('preload'):
+            raise ValueError('preload holds feature files in memory; raw '
+                             'videos are decoded per sample')
         self.video_dir = osp.join(data_root, video_dir)
         super().__init__(data_root, split, **kwargs)
 
