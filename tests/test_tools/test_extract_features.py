@@ -122,6 +122,8 @@ def test_killed_halfway_finishes_like_an_uninterrupted_run(
     for name, array in expected.items():
         np.testing.assert_array_equal(resumed_arrays[name], array)
     assert not osp.exists(osp.join(resumed, '.parts'))
+    result = run_tool(command)  # finished: nothing is decoded again
+    assert result.returncode == 0 and 'nothing to do' in result.stdout
 
 
 @pytest.mark.slow
