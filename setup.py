@@ -96,11 +96,14 @@ setup(
         'setuptools<81',
         'h5py>=3.0',
         'numpy',
+        'av>=12.0',
     ],
     extras_require={
         'cpu': ['mmcv-lite>=2.0.0rc4,<2.2.0'],
         'gpu': ['mmcv>=2.0.0rc4,<2.2.0'],
-        'tests': ['pytest', 'ruff', 'openmim'],
+        'tests': [
+            'pytest', 'ruff', 'openmim', 'torchvggish', 'resampy', 'soundfile'
+        ],
         'mim': ['openmim'],
         'tensorboard': ['tensorboard'],
     },

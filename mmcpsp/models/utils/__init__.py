@@ -1,3 +1,4 @@
+from .local_weights import load_local_weights
 from .official_checkpoint import (
     DATA_PARALLEL_PREFIX,
     convert_official_state_dict,
@@ -16,7 +17,7 @@ from .segment_targets import (
 __all__ = [
     'DATA_PARALLEL_PREFIX', 'OFFICIAL_LAYOUTS', 'OfficialLayout',
     'convert_official_state_dict', 'detect_official_layout',
-    'load_official_checkpoint', 'strip_data_parallel_prefix',
-    'unwrap_official_checkpoint', 'event_mask', 'video_classes_from_segments',
-    'weak_labels'
+    'load_local_weights', 'load_official_checkpoint',
+    'strip_data_parallel_prefix', 'unwrap_official_checkpoint', 'event_mask',
+    'video_classes_from_segments', 'weak_labels'
 ]
