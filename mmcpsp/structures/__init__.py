@@ -1,3 +1,11 @@
+from .localization_result import (
+    BACKGROUND,
+    EventInterval,
+    LocalizationResult,
+    class_names_of,
+    gt_labels_from_spans,
+    label_runs,
+)
 from .segment_fields import (
     BATCH_LABELS,
     GT_SEGMENT_LABELS,
@@ -12,5 +20,7 @@ from .segment_fields import (
 __all__ = [
     'BATCH_LABELS', 'GT_SEGMENT_LABELS', 'GT_VIDEO_LABEL',
     'PRED_SEGMENT_LABELS', 'PRED_EVENT_SCORES', 'PRED_CATEGORY_SCORES',
-    'stack_segment_labels', 'stack_video_labels'
+    'stack_segment_labels', 'stack_video_labels', 'BACKGROUND',
+    'EventInterval', 'LocalizationResult', 'class_names_of',
+    'gt_labels_from_spans', 'label_runs'
 ]

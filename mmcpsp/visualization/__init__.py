@@ -1,3 +1,12 @@
 from .optional_tensorboard import OptionalTensorboardVisBackend
+from .timeline import (
+    draw_timeline,
+    figure_to_image,
+    save_figure,
+    save_timeline,
+)
 
-__all__ = ['OptionalTensorboardVisBackend']
+__all__ = [
+    'OptionalTensorboardVisBackend', 'draw_timeline', 'figure_to_image',
+    'save_figure', 'save_timeline'
+]

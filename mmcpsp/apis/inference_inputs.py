@@ -1,0 +1,164 @@
+"""Turn what a user hands to ``inference_localizer`` into feature arrays."""
+import os
+import os.path as osp
+from dataclasses import dataclass
+from typing import List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from mmcpsp.datasets import ave_files
+from mmcpsp.datasets.transforms import LoadAVEFeatures
+from mmcpsp.structures.localization_result import gt_labels_from_spans
+
+#: A features file: ``audio`` [N, Ca] and ``visual`` [N, H, W, Cv].
+FEATURES_SUFFIX = '.npz'
+
+ArrayOrPath = Union[np.ndarray, str, os.PathLike]
+InferenceInputs = Union[str, os.PathLike, Sequence[ArrayOrPath],
+                        Mapping[str, object]]
+
+
+@dataclass
+class FeatureInputs:
+    """Features of one input, ready for the sliding windows.
+
+    Attributes:
+        name (str): Name of the input (file stem or video id).
+        audio (np.ndarray): Audio features [N, Ca].
+        visual (np.ndarray): Visual feature maps [N, H, W, Cv].
+        duration (float, optional): Length in seconds, when known.
+        gt_spans (list[tuple[str, float, float]], optional): Annotated
+            events ``(class name, start s, end s)``, when known.
+    """
+    name: str
+    audio: np.ndarray
+    visual: np.ndarray
+    duration: Optional[float] = None
+    gt_spans: Optional[List[Tuple[str, float, float]]] = None
+
+    def __post_init__(self) -> None:
+        if self.audio.ndim != 2:
+            raise ValueError('Audio features must be [N, Ca] (one row per '
+                             f'second), got shape {self.audio.shape}.')
+        if self.visual.ndim != 4:
+            raise ValueError(
+                'Visual features must be channels-last maps [N, H, W, Cv], '
+                f'got shape {self.visual.shape}.')
+        if len(self.audio) != len(self.visual):
+            raise ValueError(
+                f'Audio has {len(self.audio)} segments and visual '
+                f'{len(self.visual)}: they must cover the same seconds.')
+        if len(self.audio) == 0:
+            raise ValueError(f'{self.name} has no segment.')
+        for modality in ('audio', 'visual'):
+            array = getattr(self, modality)
+            if array.dtype.kind != 'f':
+                array = array.astype(np.float32)
+            if not np.isfinite(array).all():
+                raise ValueError(
+                    f'The {modality} features of {self.name} hold NaN or '
+                    'infinite values.')
+            setattr(self, modality, array)
+
+    def gt_segment_labels(self, classes: Sequence[str]
+                          ) -> Optional[np.ndarray]:
+        """Ground-truth labels [N] (background = C), or None."""
+        if self.gt_spans is None:
+            return None
+        return gt_labels_from_spans(self.gt_spans, classes, len(self.audio))
+
+
+def _as_array(value: ArrayOrPath) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return value
+    # allow_pickle=False: a features file must not run code when read.
+    return np.load(os.fspath(value), allow_pickle=False)
+
+
+def _name_of(path: Union[str, os.PathLike]) -> str:
+    return osp.splitext(osp.basename(os.fspath(path)))[0]
+
+
+def _from_npz(path: str) -> FeatureInputs:
+    with np.load(path, allow_pickle=False) as arrays:
+        missing = {'audio', 'visual'} - set(arrays.files)
+        if missing:
+            raise ValueError(
+                f'{path}: a features file holds arrays "audio" [N, Ca] and '
+                f'"visual" [N, H, W, Cv]; missing {sorted(missing)}.')
+        duration = (float(arrays['duration'])
+                    if 'duration' in arrays.files else None)
+        return FeatureInputs(
+            _name_of(path), arrays['audio'], arrays['visual'], duration)
+
+
+def _from_ave_root(data_root: str, video_id: str) -> FeatureInputs:
+    annotations = ave_files.parse_annotations(
+        osp.join(data_root, ave_files.ANNOTATION_FILE))
+    if video_id not in annotations.video_ids:
+        raise KeyError(f'Video {video_id!r} is not in '
+                       f'{annotations.path}.')
+    row = annotations.video_ids.index(video_id)
+    loaded = LoadAVEFeatures().transform(
+        dict(
+            audio_path=osp.join(data_root, ave_files.AUDIO_FILE),
+            visual_path=osp.join(data_root, ave_files.VISUAL_FILE),
+            row=row))
+    start, end = annotations.spans[row].tolist()
+    category = annotations.categories[annotations.class_indices[row]]
+    return FeatureInputs(
+        video_id,
+        loaded['audio'],
+        loaded['visual'],
+        gt_spans=[(category, float(start), float(end))])
+
+
+def is_features_file(inputs: InferenceInputs) -> bool:
+    """Whether ``inputs`` names a features file (``.npz``)."""
+    return isinstance(inputs, (str, os.PathLike)) and os.fspath(
+        inputs).lower().endswith(FEATURES_SUFFIX)
+
+
+def load_feature_inputs(inputs: InferenceInputs) -> FeatureInputs:
+    """Read the features of an input given in any supported form.
+
+    Args:
+        inputs: One of
+
+            - a features file ``NAME.npz`` holding ``audio`` [N, Ca],
+              ``visual`` [N, H, W, Cv] and optionally ``duration`` (s);
+            - a pair ``(audio, visual)`` of arrays or ``.npy`` paths;
+            - a mapping with ``audio`` and ``visual`` (arrays or ``.npy``
+              paths) and optionally ``name`` and ``duration``;
+            - a mapping with ``data_root`` (an AVE-format folder) and
+              ``video_id``: its features and annotated event.
+
+    Returns:
+        FeatureInputs: The features, checked.
+
+    Raises:
+        TypeError: If ``inputs`` is none of these.
+    """
+    if is_features_file(inputs):
+        return _from_npz(os.fspath(inputs))
+    if isinstance(inputs, Mapping):
+        if 'data_root' in inputs:
+            return _from_ave_root(
+                os.fspath(inputs['data_root']), str(inputs['video_id']))
+        if {'audio', 'visual'} <= set(inputs):
+            name = inputs.get('name')
+            if name is None and not isinstance(inputs['audio'], np.ndarray):
+                name = _name_of(inputs['audio'])
+            duration = inputs.get('duration')
+            return FeatureInputs(
+                str(name or 'features'), _as_array(inputs['audio']),
+                _as_array(inputs['visual']),
+                None if duration is None else float(duration))
+    elif (isinstance(inputs, Sequence) and not isinstance(inputs, str)
+          and len(inputs) == 2):
+        return load_feature_inputs(dict(audio=inputs[0], visual=inputs[1]))
+    raise TypeError(
+        'inputs must be a video file, a features file (.npz), a pair '
+        '(audio, visual) of arrays or .npy paths, or a dict with "audio" '
+        'and "visual" or with "data_root" and "video_id"; got '
+        f'{type(inputs).__name__}.')
