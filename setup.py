@@ -32,6 +32,7 @@ setup(
         'importlib-metadata',
         'setuptools<81',
         'h5py>=3.0',
+        'matplotlib',
         'numpy',
     ],
     extras_require={

@@ -10,7 +10,11 @@ from mmengine.fileio import dump
 from mmengine.utils import mkdir_or_exist
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmcpsp.apis import build_runner, run_safely  # noqa: E402
+from mmcpsp.apis import (  # noqa: E402
+    build_runner,
+    enable_visualization,
+    run_safely,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -27,6 +31,14 @@ def parse_args() -> argparse.Namespace:
         '--metrics-out',
         type=str,
         help='also write the test metrics to this JSON file')
+    parser.add_argument(
+        '--show-dir',
+        help='write the timeline figure of every test video to this dir')
+    parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='with --show-dir, draw one test video in this many')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -61,6 +73,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.show_dir is not None:
+        enable_visualization(cfg, args.show_dir, args.interval)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg

@@ -14,7 +14,10 @@ default_hooks = dict(
         save_best='avel/segment_acc',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    # Timeline figures of val/test videos; tools/test.py --show-dir DIR
+    # enables it for every test video.
+    visualization=dict(type='AVELVisualizationHook', enable=False))
 # Reseeds every epoch, so a resumed run repeats an uninterrupted one.
 custom_hooks = [dict(type='EpochSeedHook')]
 
@@ -34,7 +37,7 @@ vis_backends = [
     dict(type='LocalVisBackend'),
     dict(type='OptionalTensorboardVisBackend')
 ]
-visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
+visualizer = dict(type='AVELVisualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'
 load_from = None

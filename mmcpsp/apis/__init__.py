@@ -1,10 +1,11 @@
 from .inference import inference_localizer, init_localizer
 from .inference_inputs import FeatureInputs, load_feature_inputs
-from .runner_utils import build_runner, run_safely
+from .runner_utils import build_runner, enable_visualization, run_safely
 from .sliding_window import predict_sliding_windows, window_starts
 
 __all__ = [
-    'FeatureInputs', 'build_runner', 'inference_localizer',
+    'FeatureInputs', 'build_runner', 'enable_visualization',
+    'inference_localizer',
     'init_localizer', 'load_feature_inputs', 'predict_sliding_windows',
     'run_safely', 'window_starts'
 ]

@@ -1,3 +1,3 @@
-from .hooks import EpochSeedHook, SafeCheckpointHook
+from .hooks import AVELVisualizationHook, EpochSeedHook, SafeCheckpointHook
 
-__all__ = ['EpochSeedHook', 'SafeCheckpointHook']
+__all__ = ['AVELVisualizationHook', 'EpochSeedHook', 'SafeCheckpointHook']

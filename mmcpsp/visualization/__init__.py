@@ -1,3 +1,4 @@
+from .avel_visualizer import AVELVisualizer
 from .optional_tensorboard import OptionalTensorboardVisBackend
 from .timeline import (
     draw_timeline,
@@ -7,6 +8,6 @@ from .timeline import (
 )
 
 __all__ = [
-    'OptionalTensorboardVisBackend', 'draw_timeline', 'figure_to_image',
-    'save_figure', 'save_timeline'
+    'AVELVisualizer', 'OptionalTensorboardVisBackend', 'draw_timeline',
+    'figure_to_image', 'save_figure', 'save_timeline'
 ]

@@ -1,4 +1,5 @@
+from .avel_visualization_hook import AVELVisualizationHook
 from .epoch_seed_hook import EpochSeedHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['EpochSeedHook', 'SafeCheckpointHook']
+__all__ = ['AVELVisualizationHook', 'EpochSeedHook', 'SafeCheckpointHook']
