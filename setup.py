@@ -34,11 +34,12 @@ setup(
         'h5py>=3.0',
         'matplotlib',
         'numpy',
+        'av>=12.0',
     ],
     extras_require={
         'cpu': ['mmcv-lite>=2.0.0rc4,<2.2.0'],
         'gpu': ['mmcv>=2.0.0rc4,<2.2.0'],
-        'tests': ['pytest', 'ruff'],
+        'tests': ['pytest', 'ruff', 'torchvggish', 'resampy', 'soundfile'],
         'tensorboard': ['tensorboard'],
     },
     zip_safe=False,

@@ -1,11 +1,12 @@
+from .feature_extractor import AVFeatureExtractor, DecodedInputs
 from .inference import inference_localizer, init_localizer
 from .inference_inputs import FeatureInputs, load_feature_inputs
 from .runner_utils import build_runner, enable_visualization, run_safely
 from .sliding_window import predict_sliding_windows, window_starts
 
 __all__ = [
-    'FeatureInputs', 'build_runner', 'enable_visualization',
-    'inference_localizer',
-    'init_localizer', 'load_feature_inputs', 'predict_sliding_windows',
-    'run_safely', 'window_starts'
+    'AVFeatureExtractor', 'DecodedInputs', 'FeatureInputs', 'build_runner',
+    'enable_visualization', 'inference_localizer', 'init_localizer',
+    'load_feature_inputs', 'predict_sliding_windows', 'run_safely',
+    'window_starts'
 ]

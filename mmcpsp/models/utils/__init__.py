@@ -1,3 +1,4 @@
+from .local_weights import load_local_weights
 from .official_checkpoint import (
     OFFICIAL_TO_MMCPSP_PREFIXES,
     OFFICIAL_UNUSED_PREFIXES,
@@ -15,7 +16,7 @@ from .segment_targets import (
 
 __all__ = [
     'OFFICIAL_TO_MMCPSP_PREFIXES', 'OFFICIAL_UNUSED_PREFIXES',
-    'OFFICIAL_USED_KEYS', 'convert_official_state_dict',
+    'OFFICIAL_USED_KEYS', 'convert_official_state_dict', 'load_local_weights',
     'load_official_checkpoint', 'unwrap_official_checkpoint', 'event_mask',
     'video_classes_from_segments', 'video_classes_from_weak', 'weak_labels'
 ]

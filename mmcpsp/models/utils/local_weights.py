@@ -1,0 +1,48 @@
+"""Load published weight files from a local path, strictly and safely."""
+import os.path as osp
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+
+
+def load_local_weights(module: nn.Module,
+                       path: str,
+                       drop_prefixes: Sequence[str] = ()) -> None:
+    """Load a state-dict file into ``module``; every key must match.
+
+    The file is read with ``weights_only=True`` (a published weight file is
+    a plain dict of tensors, so nothing in it can run code). Keys starting
+    with one of ``drop_prefixes`` are left out on purpose (e.g. the
+    classifier of an ImageNet network used as a feature extractor); any
+    other missing or unexpected key, or a shape mismatch, raises.
+
+    Args:
+        module (nn.Module): The module to fill.
+        path (str): A ``.pth`` file holding a state dict, or a checkpoint
+            whose ``'state_dict'`` entry is one.
+        drop_prefixes (Sequence[str]): Key prefixes to leave out.
+            Defaults to ().
+
+    Raises:
+        FileNotFoundError: When ``path`` is not a file.
+        RuntimeError: When keys or shapes do not match, naming them.
+    """
+    path = osp.expanduser(path)
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{path}: no such weight file (weights are read from local '
+            'paths only; see tools/data/README.md for where to get them)')
+    state_dict = torch.load(path, map_location='cpu', weights_only=True)
+    if 'state_dict' in state_dict:
+        state_dict = state_dict['state_dict']
+    kept = {
+        key: value
+        for key, value in state_dict.items()
+        if not any(key.startswith(prefix) for prefix in drop_prefixes)
+    }
+    try:
+        module.load_state_dict(kept, strict=True)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f'{path} does not fit {type(module).__name__}: {error}') from None
