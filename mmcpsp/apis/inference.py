@@ -14,6 +14,7 @@ from mmengine.runner.checkpoint import CheckpointLoader, load_state_dict
 from mmcpsp.registry import MODELS
 from mmcpsp.structures import LocalizationResult, class_names_of
 
+from .feature_extractor import AVFeatureExtractor
 from .inference_inputs import (
     FeatureInputs,
     InferenceInputs,
@@ -116,12 +117,15 @@ def inference_localizer(model: nn.Module,
                         window: int = 10,
                         stride: Optional[int] = None,
                         batch_size: int = 16,
-                        with_attention: bool = False) -> LocalizationResult:
+                        with_attention: bool = False,
+                        extractor: Optional[AVFeatureExtractor] = None
+                        ) -> LocalizationResult:
     """Localize audio-visual events in an input of any length.
 
     Args:
         model (nn.Module): A localizer from :func:`init_localizer`.
-        inputs: A features file (``.npz`` with ``audio`` [N, Ca] and
+        inputs: A video file (read by ``extractor``), a features file
+            (``.npz`` with ``audio`` [N, Ca] and
             ``visual`` [N, H, W, Cv]), a pair ``(audio, visual)`` of arrays
             or ``.npy`` paths, a dict with ``audio`` and ``visual``, a dict
             with ``data_root`` (AVE-format folder) and ``video_id``, or
@@ -133,6 +137,8 @@ def inference_localizer(model: nn.Module,
         batch_size (int): Windows per forward pass. Defaults to 16.
         with_attention (bool): Also return the audio-guided attention map
             of every segment. Defaults to False.
+        extractor (AVFeatureExtractor, optional): Reads the features of a
+            video input (VGGish and VGG-19 weights). Defaults to None.
 
     Returns:
         LocalizationResult: Per second: the class (background = C), its
@@ -140,7 +146,7 @@ def inference_localizer(model: nn.Module,
         labels when the input carries them.
     """
     features = (inputs if isinstance(inputs, FeatureInputs) else
-                load_feature_inputs(inputs))
+                load_feature_inputs(inputs, extractor))
     scores = predict_sliding_windows(
         model,
         features.audio,

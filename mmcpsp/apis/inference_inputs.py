@@ -10,6 +10,8 @@ from mmcpsp.datasets import ave_files
 from mmcpsp.datasets.transforms import LoadAVEFeatures
 from mmcpsp.structures.localization_result import gt_labels_from_spans
 
+from .feature_extractor import AVFeatureExtractor
+
 #: A features file: ``audio`` [N, Ca] and ``visual`` [N, H, W, Cv].
 FEATURES_SUFFIX = '.npz'
 
@@ -29,12 +31,15 @@ class FeatureInputs:
         duration (float, optional): Length in seconds, when known.
         gt_spans (list[tuple[str, float, float]], optional): Annotated
             events ``(class name, start s, end s)``, when known.
+        frames (np.ndarray, optional): One RGB frame per segment, uint8
+            [N, H, W, 3], as the visual network saw it (video inputs).
     """
     name: str
     audio: np.ndarray
     visual: np.ndarray
     duration: Optional[float] = None
     gt_spans: Optional[List[Tuple[str, float, float]]] = None
+    frames: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         if self.audio.ndim != 2:
@@ -113,18 +118,80 @@ def _from_ave_root(data_root: str, video_id: str) -> FeatureInputs:
         gt_spans=[(category, float(start), float(end))])
 
 
+def _from_video(path: str, extractor: Optional[AVFeatureExtractor]
+                ) -> FeatureInputs:
+    if extractor is None:
+        raise ValueError(
+            f'{path} is read as a video: its features need '
+            'extractor=AVFeatureExtractor(audio_weights, visual_weights) '
+            '(or give a features file, .npz).')
+    decoded = extractor.decode(path)
+    features = extractor.embed(decoded)
+    # The middle one of the frames sampled in each second.
+    frames = decoded.frames[:, decoded.frames.shape[1] // 2]
+    return FeatureInputs(
+        _name_of(path),
+        features['audio'],
+        features['visual'],
+        duration=float(features['duration']),
+        frames=frames)
+
+
+def read_event_annotations(path: str,
+                           video: str) -> List[Tuple[str, float, float]]:
+    """The events annotated for one video in an AVE-style annotation file.
+
+    Lines are ``Category&VideoID&Quality&StartTime&EndTime`` as in AVE's
+    ``Annotations.txt`` (a header line is skipped), but times may be any
+    number of seconds and a video may have several lines (one per event).
+
+    Args:
+        path (str): The annotation file.
+        video (str): The video id to look for.
+
+    Returns:
+        list[tuple[str, float, float]]: ``(category, start, end)`` per
+        event of the video, empty when it has none.
+
+    Raises:
+        ValueError: If a line of the video is malformed.
+    """
+    spans = []
+    with open(path, encoding='utf-8-sig') as file:
+        for number, line in enumerate(file, 1):
+            fields = [field.strip() for field in line.split('&')]
+            if len(fields) < 2 or fields[1] != video:
+                continue
+            try:
+                start, end = float(fields[3]), float(fields[4])
+            except (IndexError, ValueError):
+                raise ValueError(
+                    f'{path}, line {number}: expected '
+                    f'{"&".join(ave_files.ANNOTATION_FIELDS)}, got '
+                    f'{line.strip()!r}') from None
+            if not 0 <= start <= end:
+                raise ValueError(f'{path}, line {number}: StartTime {start} '
+                                 f'and EndTime {end} are not ordered.')
+            spans.append((fields[0], start, end))
+    return spans
+
+
 def is_features_file(inputs: InferenceInputs) -> bool:
     """Whether ``inputs`` names a features file (``.npz``)."""
     return isinstance(inputs, (str, os.PathLike)) and os.fspath(
         inputs).lower().endswith(FEATURES_SUFFIX)
 
 
-def load_feature_inputs(inputs: InferenceInputs) -> FeatureInputs:
+def load_feature_inputs(
+        inputs: InferenceInputs,
+        extractor: Optional[AVFeatureExtractor] = None) -> FeatureInputs:
     """Read the features of an input given in any supported form.
 
     Args:
         inputs: One of
 
+            - a video file (any other path), read by ``extractor``, with
+              one frame per second kept in ``frames``;
             - a features file ``NAME.npz`` holding ``audio`` [N, Ca],
               ``visual`` [N, H, W, Cv] and optionally ``duration`` (s);
             - a pair ``(audio, visual)`` of arrays or ``.npy`` paths;
@@ -132,6 +199,8 @@ def load_feature_inputs(inputs: InferenceInputs) -> FeatureInputs:
               paths) and optionally ``name`` and ``duration``;
             - a mapping with ``data_root`` (an AVE-format folder) and
               ``video_id``: its features and annotated event.
+        extractor (AVFeatureExtractor, optional): Features of videos.
+            Defaults to None (no video input).
 
     Returns:
         FeatureInputs: The features, checked.
@@ -141,6 +210,8 @@ def load_feature_inputs(inputs: InferenceInputs) -> FeatureInputs:
     """
     if is_features_file(inputs):
         return _from_npz(os.fspath(inputs))
+    if isinstance(inputs, (str, os.PathLike)):
+        return _from_video(os.fspath(inputs), extractor)
     if isinstance(inputs, Mapping):
         if 'data_root' in inputs:
             return _from_ave_root(
