@@ -207,7 +207,7 @@ class TestUnwrapRegistryError:
 
     def test_strips_nested_prefixes(self):
         message = ('class `Runner` in mmengine/runner/runner.py: '
-                   'class `AVEDataset` in mmcpsp.datasets.ave_dataset: '
+                   'class `AVEDataset` in mmcpsp.datasets.ave.ave_dataset: '
                    'data/ave/labels.h5: expected x, found y')
         assert compat.unwrap_registry_error(message) == \
             'data/ave/labels.h5: expected x, found y'

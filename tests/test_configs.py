@@ -23,7 +23,7 @@ ALIASES = sorted(
 
 @pytest.fixture(scope='module')
 def tiny_vggsound_root(tmp_path_factory) -> str:
-    from mmcpsp.datasets.synthetic_vggsound_avel import (
+    from mmcpsp.testing.synthetic_vggsound_avel import (
         generate_synthetic_vggsound_avel,
     )
     root = str(tmp_path_factory.mktemp('tiny_vggsound'))

@@ -6,7 +6,8 @@ from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from mmcpsp.datasets import ave_files
+from mmcpsp.datasets.ave import annotations as ave_annotations
+from mmcpsp.datasets.ave import files as ave_files
 from mmcpsp.datasets.transforms import LoadAVEFeatures
 from mmcpsp.structures.localization_result import gt_labels_from_spans
 
@@ -98,8 +99,8 @@ def _from_npz(path: str) -> FeatureInputs:
 
 
 def _from_ave_root(data_root: str, video_id: str) -> FeatureInputs:
-    annotations = ave_files.parse_annotations(
-        osp.join(data_root, ave_files.ANNOTATION_FILE))
+    annotations = ave_annotations.parse_annotations(
+        osp.join(data_root, ave_annotations.ANNOTATION_FILE))
     if video_id not in annotations.video_ids:
         raise KeyError(f'Video {video_id!r} is not in '
                        f'{annotations.path}.')
@@ -167,7 +168,7 @@ def read_event_annotations(path: str,
             except (IndexError, ValueError):
                 raise ValueError(
                     f'{path}, line {number}: expected '
-                    f'{"&".join(ave_files.ANNOTATION_FIELDS)}, got '
+                    f'{"&".join(ave_annotations.ANNOTATION_FIELDS)}, got '
                     f'{line.strip()!r}') from None
             if not 0 <= start <= end:
                 raise ValueError(f'{path}, line {number}: StartTime {start} '

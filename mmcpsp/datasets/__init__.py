@@ -1,8 +1,8 @@
-from .ave_dataset import AVEDataset
+from .ave import AVEDataset
 from .collate import avel_collate
 from .errors import DataValidationError
 from .transforms import *  # noqa: F401,F403
-from .vggsound_avel_dataset import VGGSoundAVELDataset
+from .vggsound_avel import VGGSoundAVELDataset
 
 __all__ = [
     'AVEDataset', 'DataValidationError', 'VGGSoundAVELDataset',

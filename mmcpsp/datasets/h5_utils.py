@@ -169,11 +169,12 @@ def find_nonfinite_rows(
     return count, first
 
 
-def check_finite(dataset: h5py.Dataset,
-                 path: str,
-                 key: str,
-                 max_bytes: int = DEFAULT_BLOCK_BYTES) -> None:
-    """Raise DataValidationError when any value is NaN or infinite."""
+def check_dataset_finite(dataset: h5py.Dataset,
+                         path: str,
+                         key: str,
+                         max_bytes: int = DEFAULT_BLOCK_BYTES) -> None:
+    """Raise DataValidationError when any value of a dataset is NaN or
+    infinite (streamed, see :func:`find_nonfinite_rows`)."""
     count, first = find_nonfinite_rows(dataset, path, key, max_bytes)
     if count:
         raise DataValidationError(
@@ -190,44 +191,6 @@ def read_all(dataset: h5py.Dataset, path: str, key: str) -> np.ndarray:
         raise DataValidationError(
             path, 'readable data', f'a read error ({_first_line(exc)})',
             key=key) from None
-
-
-def one_hot_indices(labels: np.ndarray,
-                    path: str,
-                    key: str,
-                    position_name: str = 'position') -> np.ndarray:
-    """Check that every vector along the last axis is one-hot.
-
-    Args:
-        labels (np.ndarray): Array [N, ..., K].
-        path (str): The file, for the message.
-        key (str): The key, for the message.
-        position_name (str): Name of the inner axes in the message, e.g.
-            ``'segment'``. Defaults to ``'position'``.
-
-    Returns:
-        np.ndarray: int64 array [N, ...], the index of the set column.
-
-    Raises:
-        DataValidationError: At the first vector that is not one-hot,
-            naming its row.
-    """
-    is_one = labels == 1
-    valid_values = is_one | (labels == 0)
-    valid = valid_values.all(axis=-1) & (is_one.sum(axis=-1) == 1)
-    if not valid.all():
-        where = np.unravel_index(int(np.argmin(valid.ravel())), valid.shape)
-        vector = labels[where]
-        bad_values = vector[~valid_values[where]]
-        if bad_values.size:
-            found = f'the value {bad_values[0]!r}'
-        else:
-            found = f'{int(is_one[where].sum())} columns set'
-        inner = ''.join(f', {position_name} {index}' for index in where[1:])
-        raise DataValidationError(
-            path, f'a one-hot vector over {labels.shape[-1]} columns '
-            '(one 1, the rest 0)', found, key=key, row=f'{where[0]}{inner}')
-    return np.argmax(labels, axis=-1).astype(np.int64)
 
 
 class H5RowReader:

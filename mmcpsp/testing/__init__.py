@@ -1,3 +1,10 @@
+"""Synthetic datasets and videos for tests, tools and the demo (never real
+data)."""
+from .synthetic_ave import generate_synthetic_ave
+from .synthetic_vggsound_avel import (
+    SyntheticVGGSoundAVEL,
+    generate_synthetic_vggsound_avel,
+)
 from .videos import (
     ENCODINGS,
     random_image,
@@ -7,5 +14,7 @@ from .videos import (
 )
 
 __all__ = [
-    'ENCODINGS', 'random_image', 'solid_image', 'tone', 'write_test_video'
+    'ENCODINGS', 'SyntheticVGGSoundAVEL', 'generate_synthetic_ave',
+    'generate_synthetic_vggsound_avel', 'random_image', 'solid_image',
+    'tone', 'write_test_video'
 ]

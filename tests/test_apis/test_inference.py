@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 
 from mmcpsp.apis import inference_localizer, init_localizer
-from mmcpsp.datasets.ave_files import AVE_CATEGORIES, parse_annotations
+from mmcpsp.datasets.ave import AVE_CATEGORIES, parse_annotations
 
 CONFIG = 'configs/cpsp_fully_ave.py'
 CLASSES = AVE_CATEGORIES

@@ -1,7 +1,6 @@
-"""Synthetic AVE folders and helpers for the AVE dataset tests."""
+"""Helpers for the dataset tests: expected errors, rewriting HDF5 files."""
 import hashlib
 import os
-import shutil
 from typing import Callable, Dict, Sequence, Tuple
 
 import h5py
@@ -9,42 +8,6 @@ import numpy as np
 import pytest
 
 from mmcpsp.datasets import AVEDataset, DataValidationError
-from mmcpsp.datasets.synthetic_ave import generate_synthetic_ave
-
-#: The real small AVE files (Annotations.txt, order files, mil_labels.h5).
-AVE_META_DIR = os.environ.get('MMCPSP_AVE_META', '/work/shared/data/ave_meta')
-
-
-@pytest.fixture(scope='session')
-def ave_meta_dir() -> str:
-    if not os.path.isfile(os.path.join(AVE_META_DIR, 'Annotations.txt')):
-        pytest.skip(f'the real AVE meta files are not in {AVE_META_DIR} '
-                    '(set MMCPSP_AVE_META)')
-    return AVE_META_DIR
-
-
-@pytest.fixture(scope='session')
-def ave_meta_root(tmp_path_factory, ave_meta_dir) -> str:
-    """4,143 synthetic videos following the real annotations and splits."""
-    root = str(tmp_path_factory.mktemp('ave_meta'))
-    generate_synthetic_ave(root, meta_dir=ave_meta_dir, seed=0)
-    return root
-
-
-@pytest.fixture(scope='session')
-def ave_small_root(tmp_path_factory) -> str:
-    """40 synthetic videos (32 / 4 / 4) and 6 noisy ones, lzf-compressed."""
-    root = str(tmp_path_factory.mktemp('ave_small'))
-    generate_synthetic_ave(root, num_videos=40, seed=1, num_noisy=6)
-    return root
-
-
-@pytest.fixture
-def ave_copy(ave_small_root, tmp_path) -> str:
-    """A private copy of the small folder, free to corrupt."""
-    root = str(tmp_path / 'ave')
-    shutil.copytree(ave_small_root, root)
-    return root
 
 
 def _snapshot(folder: str) -> Dict[str, Tuple[str, int]]:

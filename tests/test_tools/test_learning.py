@@ -11,7 +11,7 @@ from tool_runner import run_tool, small_run_options
 
 @pytest.fixture(scope='module')
 def learnable_ave_root(tmp_path_factory) -> str:
-    from mmcpsp.datasets.synthetic_ave import generate_synthetic_ave
+    from mmcpsp.testing.synthetic_ave import generate_synthetic_ave
     root = str(tmp_path_factory.mktemp('learnable_ave'))
     generate_synthetic_ave(root, num_videos=500, seed=1, num_noisy=20)
     return root

@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from mmcpsp.datasets.synthetic_vggsound_avel import (
+from mmcpsp.testing.synthetic_vggsound_avel import (
     generate_synthetic_vggsound_avel,
 )
 

@@ -34,8 +34,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 import mmcpsp  # noqa: F401
-from mmcpsp.datasets import ave_files as files
-from mmcpsp.datasets.synthetic_ave import generate_synthetic_ave
+from mmcpsp.datasets.ave import files
+from mmcpsp.testing.synthetic_ave import generate_synthetic_ave
 
 
 def parse_args() -> argparse.Namespace:

@@ -48,11 +48,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 import mmcpsp.datasets.transforms.vggsound_loading  # noqa: F401
-import mmcpsp.datasets.vggsound_avel_dataset  # noqa: F401
-from mmcpsp.datasets.synthetic_vggsound_avel import (
+import mmcpsp.datasets.vggsound_avel.vggsound_avel_dataset  # noqa: F401
+from mmcpsp.datasets.vggsound_avel.hdf5 import DEFAULT_HDF5_DIR, is_converted
+from mmcpsp.testing.synthetic_vggsound_avel import (
     generate_synthetic_vggsound_avel,
 )
-from mmcpsp.datasets.vggsound_avel_hdf5 import DEFAULT_HDF5_DIR, is_converted
 
 _SPLITS = ('train', 'val', 'test')
 _CONFIG = os.path.join(

@@ -6,7 +6,7 @@ from mmcv.transforms import BaseTransform
 from mmcpsp.registry import TRANSFORMS
 
 from ..array_pool import ArrayRecycler
-from ..ave_files import AUDIO_ROW_SHAPE, FEATURE_KEY, VISUAL_ROW_SHAPE
+from ..ave.files import AUDIO_ROW_SHAPE, FEATURE_KEY, VISUAL_ROW_SHAPE
 from ..errors import DataValidationError
 from ..h5_utils import H5RowReader
 from .process_local import ProcessLocalState

@@ -10,14 +10,14 @@ from mmcpsp.registry import TRANSFORMS
 
 from ..errors import DataValidationError
 from ..h5_utils import H5RowReader, get_dataset, open_h5
-from ..safe_pickle import load_zipped_array
-from ..vggsound_avel_format import (
-    check_finite,
+from ..validation import check_finite
+from ..vggsound_avel.format import (
     fit_audio,
     to_channels_last,
     to_event_mask,
 )
-from ..vggsound_avel_hdf5 import HDF5_ROW_SHAPES
+from ..vggsound_avel.hdf5 import HDF5_ROW_SHAPES
+from ..vggsound_avel.safe_pickle import load_zipped_array
 from .process_local import ProcessLocalState
 
 

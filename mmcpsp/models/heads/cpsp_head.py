@@ -7,6 +7,7 @@ from mmaction.structures import ActionDataSample
 from mmaction.utils import OptConfigType, OptSampleList, SampleList
 from mmengine.model import BaseModule
 
+from mmcpsp.datasets.constants import SUPERVISIONS
 from mmcpsp.registry import MODELS
 from mmcpsp.structures import (
     PRED_CATEGORY_SCORES,
@@ -27,7 +28,6 @@ from ..utils import (
 #: The outputs of the PSP neck: fused F, visual Vo and audio Ao [B, T, D].
 NeckOutputs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
-SUPERVISIONS = ('fully', 'weakly')
 _DEFAULT_CLS_LOSSES = dict(
     fully='AVELFullyClsLoss', weakly='AVELWeaklyClsLoss')
 

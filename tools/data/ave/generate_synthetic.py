@@ -18,7 +18,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from mmcpsp.datasets.synthetic_ave import (
+from mmcpsp.testing.synthetic_ave import (
     COMPRESSIONS,
     NUM_NOISY_VIDEOS,
     generate_synthetic_ave,

@@ -21,7 +21,13 @@ import os
 import sys
 from typing import Any, Callable, List, Optional
 
-from mmcpsp.datasets import ave_files as files
+from mmcpsp.datasets.ave import files
+from mmcpsp.datasets.ave.annotations import (
+    ANNOTATION_FILE,
+    AVE_CATEGORIES,
+    parse_annotations,
+)
+from mmcpsp.datasets.constants import SPLITS
 from mmcpsp.datasets.errors import DataValidationError
 from mmcpsp.datasets.h5_utils import DEFAULT_BLOCK_BYTES
 
@@ -69,16 +75,16 @@ def verify(data_root: str,
         return os.path.join(data_root, name)
 
     annotations = report.run(
-        files.ANNOTATION_FILE,
-        files.parse_annotations,
-        path(files.ANNOTATION_FILE),
-        files.AVE_CATEGORIES,
+        ANNOTATION_FILE,
+        parse_annotations,
+        path(ANNOTATION_FILE),
+        AVE_CATEGORIES,
         describe=lambda ann: f'{ann.num_rows} videos, {ann.num_classes} '
         f'categories{", header line" if ann.header_lines else ""}')
     num_rows = annotations.num_rows if annotations else None
 
     orders = {}
-    for split in files.SPLITS:
+    for split in SPLITS:
         name = files.order_file(split)
         order = report.run(
             name,
@@ -88,7 +94,7 @@ def verify(data_root: str,
             describe=lambda order: f'{len(order)} videos')
         if order is not None:
             orders[split] = (path(name), order)
-    if len(orders) == len(files.SPLITS):
+    if len(orders) == len(SPLITS):
         report.run('splits disjoint', files.check_orders_disjoint, orders)
         if num_rows is not None:
             report.run('splits cover all rows', files.check_orders_cover,
@@ -121,7 +127,7 @@ def verify(data_root: str,
     if not segment_files:
         report.notes.append(
             f'no {" or ".join(files.SEGMENT_LABEL_FILES)}: segment labels '
-            f'are built from {files.ANNOTATION_FILE}')
+            f'are built from {ANNOTATION_FILE}')
 
     if supervision == 'weakly' or os.path.exists(
             path(files.VIDEO_LABEL_FILE)):

@@ -25,8 +25,7 @@ import h5py
 import numpy as np
 
 from mmcpsp.datasets.errors import DataValidationError
-from mmcpsp.datasets.safe_pickle import load_zipped_array
-from mmcpsp.datasets.vggsound_avel_format import (
+from mmcpsp.datasets.vggsound_avel.format import (
     AUDIO_DIM,
     DEFAULT_CATEGORIES_FILE,
     DEFAULT_META_FILE,
@@ -41,12 +40,13 @@ from mmcpsp.datasets.vggsound_avel_format import (
     to_channels_last,
     to_event_mask,
 )
-from mmcpsp.datasets.vggsound_avel_hdf5 import (
+from mmcpsp.datasets.vggsound_avel.hdf5 import (
     FeatureFileWriter,
     create_feature_files,
     hdf5_paths,
     write_index,
 )
+from mmcpsp.datasets.vggsound_avel.safe_pickle import load_zipped_array
 
 PROGRESS_FILE = '.convert_progress.json'
 EXIT_STOPPED = 3

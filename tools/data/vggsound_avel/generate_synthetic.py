@@ -15,11 +15,11 @@ import sys
 import time
 from typing import List, Optional
 
-from mmcpsp.datasets.synthetic_vggsound_avel import (
+from mmcpsp.datasets.vggsound_avel.format import NUM_CLASSES
+from mmcpsp.testing.synthetic_vggsound_avel import (
     LAYOUTS,
     generate_synthetic_vggsound_avel,
 )
-from mmcpsp.datasets.vggsound_avel_format import NUM_CLASSES
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

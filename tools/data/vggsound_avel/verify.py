@@ -23,8 +23,7 @@ from mmcpsp.datasets.h5_utils import (
     iter_blocks,
     open_h5,
 )
-from mmcpsp.datasets.safe_pickle import load_zipped_array
-from mmcpsp.datasets.vggsound_avel_format import (
+from mmcpsp.datasets.vggsound_avel.format import (
     DEFAULT_CATEGORIES_FILE,
     DEFAULT_META_FILE,
     DEFAULT_ZIP_DIRS,
@@ -37,12 +36,13 @@ from mmcpsp.datasets.vggsound_avel_format import (
     to_channels_last,
     to_event_mask,
 )
-from mmcpsp.datasets.vggsound_avel_hdf5 import (
+from mmcpsp.datasets.vggsound_avel.hdf5 import (
     DEFAULT_HDF5_DIR,
     hdf5_paths,
     is_converted,
     read_hdf5_index,
 )
+from mmcpsp.datasets.vggsound_avel.safe_pickle import load_zipped_array
 
 _ZIP_CHECKS = dict(audio=fit_audio, visual=to_channels_last,
                    label=to_event_mask)

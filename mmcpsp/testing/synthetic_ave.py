@@ -26,14 +26,21 @@ from typing import Dict, List, Optional, Tuple
 import h5py
 import numpy as np
 
-from . import ave_files as files
-from .ave_files import AVE_CATEGORIES
+from mmcpsp.datasets.ave import files
+from mmcpsp.datasets.ave.annotations import (
+    ANNOTATION_FIELDS,
+    ANNOTATION_FILE,
+    AVE_CATEGORIES,
+    AVEAnnotations,
+    parse_annotations,
+)
+from mmcpsp.datasets.constants import NUM_SEGMENTS, SPLITS
 
 NUM_NOISY_VIDEOS = 178
 COMPRESSIONS = ('none', 'gzip', 'lzf')
 #: Files copied byte for byte from ``meta_dir``.
-META_FILES = (files.ANNOTATION_FILE, files.VIDEO_LABEL_FILE) + tuple(
-    files.order_file(split) for split in files.SPLITS)
+META_FILES = (ANNOTATION_FILE, files.VIDEO_LABEL_FILE) + tuple(
+    files.order_file(split) for split in SPLITS)
 
 _GRID = 16.0
 _NUM_REGIONS = 7 * 7
@@ -128,7 +135,7 @@ def _write_features(out_dir: str, audio_name: str, visual_name: str,
     ]
     shape = (num_videos, ) + files.VISUAL_ROW_SHAPE
     with h5py.File(os.path.join(out_dir, visual_name), 'w') as h5_file:
-        chunks = (1, files.NUM_SEGMENTS, 1, 1, _VISUAL_DIM)
+        chunks = (1, NUM_SEGMENTS, 1, 1, _VISUAL_DIM)
         visual = _create(h5_file, files.FEATURE_KEY, shape, np.float64,
                          compression, chunks)
         for start in range(0, num_videos, _VIDEOS_PER_BLOCK):
@@ -170,10 +177,10 @@ def _synthetic_annotations(rng: np.random.Generator,
     for class_index in classes:
         video_id = ''.join(rng.choice(alphabet, 11))
         if rng.random() < 0.3:
-            start, end = 0, files.NUM_SEGMENTS
+            start, end = 0, NUM_SEGMENTS
         else:
-            length = int(rng.integers(2, files.NUM_SEGMENTS))
-            start = int(rng.integers(0, files.NUM_SEGMENTS - length + 1))
+            length = int(rng.integers(2, NUM_SEGMENTS))
+            start = int(rng.integers(0, NUM_SEGMENTS - length + 1))
             end = start + length
         lines.append(f'{AVE_CATEGORIES[class_index]}&{video_id}&good&'
                      f'{start}&{end}')
@@ -195,7 +202,7 @@ def _one_hot(indices: np.ndarray, num_columns: int) -> np.ndarray:
     return np.eye(num_columns, dtype=np.float32)[indices]
 
 
-def _write_labels(out_dir: str, annotations: files.AVEAnnotations,
+def _write_labels(out_dir: str, annotations: AVEAnnotations,
                   with_video_labels: bool, right_labels: bool,
                   compression: str) -> None:
     num_classes = annotations.num_classes
@@ -284,7 +291,7 @@ def generate_synthetic_ave(out_dir: str,
     started = time.perf_counter()
     _prepare_out_dir(out_dir, overwrite)
     rng = np.random.default_rng(seed)
-    annotation_path = os.path.join(out_dir, files.ANNOTATION_FILE)
+    annotation_path = os.path.join(out_dir, ANNOTATION_FILE)
     if meta_dir is not None:
         for name in META_FILES:
             shutil.copyfile(os.path.join(meta_dir, name),
@@ -292,14 +299,14 @@ def generate_synthetic_ave(out_dir: str,
     else:
         lines = _synthetic_annotations(rng, num_videos)
         if annotation_header:
-            lines.insert(0, '&'.join(files.ANNOTATION_FIELDS))
+            lines.insert(0, '&'.join(ANNOTATION_FIELDS))
         with open(annotation_path, 'w') as file:
             file.write('\n'.join(lines) + '\n')
         for split, order in _synthetic_orders(rng, num_videos).items():
             path = os.path.join(out_dir, files.order_file(split))
             with h5py.File(path, 'w') as h5_file:
                 h5_file.create_dataset(files.ORDER_KEY, data=order)
-    annotations = files.parse_annotations(annotation_path)
+    annotations = parse_annotations(annotation_path)
     num_classes = annotations.num_classes
     _write_labels(out_dir, annotations, meta_dir is None, right_labels,
                   compression)
@@ -311,7 +318,7 @@ def generate_synthetic_ave(out_dir: str,
     noisy_classes = rng.integers(0, num_classes, num_noisy)
     _write_features(out_dir, files.NOISY_AUDIO_FILE, files.NOISY_VISUAL_FILE,
                     noisy_classes,
-                    np.zeros((num_noisy, files.NUM_SEGMENTS), bool), protos,
+                    np.zeros((num_noisy, NUM_SEGMENTS), bool), protos,
                     rng, num_classes, compression)
     with h5py.File(os.path.join(out_dir, files.NOISY_LABEL_FILE),
                    'w') as h5_file:
@@ -324,7 +331,7 @@ def generate_synthetic_ave(out_dir: str,
             files.read_order(
                 os.path.join(out_dir, files.order_file(split)),
                 annotations.num_rows))
-        for split in files.SPLITS
+        for split in SPLITS
     }
     return dict(
         num_videos=annotations.num_rows,

@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 
 from mmcpsp.datasets.errors import DataValidationError
-from mmcpsp.datasets.safe_pickle import load_zipped_array, safe_load_array
+from mmcpsp.datasets.vggsound_avel.safe_pickle import (
+    load_zipped_array,
+    safe_load_array,
+)
 
 
 class _RunsCommand:

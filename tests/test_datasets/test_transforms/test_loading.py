@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mmcpsp.datasets import DataValidationError
-from mmcpsp.datasets.h5_utils import H5RowReader, check_finite
+from mmcpsp.datasets.h5_utils import H5RowReader, check_dataset_finite
 from mmcpsp.registry import TRANSFORMS
 
 VISUAL_ROW = (10, 7, 7, 512)
@@ -108,7 +108,7 @@ class TestH5RowReader:
             reader.read(2, np.empty(AUDIO_ROW))
         with pytest.raises(DataValidationError, match='row 2-3: expected '
                            'readable data'):
-            check_finite(reader._dataset, path, 'avadataset',
+            check_dataset_finite(reader._dataset, path, 'avadataset',
                          max_bytes=2 * 10 * 128 * 8)
         reader.close()
 

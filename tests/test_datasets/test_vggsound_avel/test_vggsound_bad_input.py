@@ -16,12 +16,12 @@ from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
 import mmcpsp.datasets.transforms.vggsound_loading  # noqa: F401
-import mmcpsp.datasets.vggsound_avel_dataset  # noqa: F401
+import mmcpsp.datasets.vggsound_avel.vggsound_avel_dataset  # noqa: F401
 from mmcpsp.datasets.errors import DataValidationError
-from mmcpsp.datasets.synthetic_vggsound_avel import (
+from mmcpsp.registry import DATASETS
+from mmcpsp.testing.synthetic_vggsound_avel import (
     generate_synthetic_vggsound_avel,
 )
-from mmcpsp.registry import DATASETS
 
 META = 'vggsound-avel100k.csv'
 CATEGORIES = 'VggsoundAVEL100kCategories.txt'

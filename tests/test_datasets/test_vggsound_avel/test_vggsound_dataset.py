@@ -10,13 +10,13 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
-import mmcpsp.datasets.vggsound_avel_dataset  # noqa: F401
-from mmcpsp.datasets.safe_pickle import load_zipped_array
-from mmcpsp.datasets.synthetic_vggsound_avel import (
+import mmcpsp.datasets.vggsound_avel.vggsound_avel_dataset  # noqa: F401
+from mmcpsp.datasets.transforms import vggsound_loading
+from mmcpsp.datasets.vggsound_avel.safe_pickle import load_zipped_array
+from mmcpsp.registry import DATASETS, TRANSFORMS
+from mmcpsp.testing.synthetic_vggsound_avel import (
     generate_synthetic_vggsound_avel,
 )
-from mmcpsp.datasets.transforms import vggsound_loading
-from mmcpsp.registry import DATASETS, TRANSFORMS
 
 NUM_VIDEOS = 40
 PIPELINE = [dict(type='LoadVGGSoundAVELFeatures'), dict(type='PackAVELInputs')]

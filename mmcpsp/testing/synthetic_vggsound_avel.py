@@ -24,18 +24,18 @@ from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
-from .vggsound_avel_format import (
+from mmcpsp.datasets.constants import NUM_SEGMENTS
+from mmcpsp.datasets.vggsound_avel.format import (
     AUDIO_DIM,
     DEFAULT_CATEGORIES_FILE,
     DEFAULT_META_FILE,
     DEFAULT_ZIP_DIRS,
     NUM_CLASSES,
-    NUM_SEGMENTS,
     VISUAL_CHANNELS,
     VISUAL_SIZE,
     fit_audio,
 )
-from .vggsound_avel_hdf5 import (
+from mmcpsp.datasets.vggsound_avel.hdf5 import (
     DEFAULT_HDF5_DIR,
     FeatureFileWriter,
     create_feature_files,

@@ -21,13 +21,9 @@ from typing import Dict, List, Optional, Sequence
 import h5py
 import numpy as np
 
-from .h5_utils import check_dtype, check_shape, get_dataset, open_h5, read_all
-from .vggsound_avel_format import (
-    AUDIO_DIM,
-    NUM_SEGMENTS,
-    VISUAL_CHANNELS,
-    VISUAL_SIZE,
-)
+from ..constants import NUM_SEGMENTS
+from ..h5_utils import check_dtype, check_shape, get_dataset, open_h5, read_all
+from .format import AUDIO_DIM, VISUAL_CHANNELS, VISUAL_SIZE
 
 #: File of each kind inside the HDF5 folder.
 HDF5_FILES = dict(

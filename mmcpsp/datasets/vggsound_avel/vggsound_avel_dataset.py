@@ -5,26 +5,25 @@ from mmengine.dataset import BaseDataset
 
 from mmcpsp.registry import DATASETS
 
-from .errors import DataValidationError
-from .vggsound_avel_format import (
+from ..constants import SPLITS, SUPERVISIONS
+from ..errors import DataValidationError
+from .format import (
     DEFAULT_CATEGORIES_FILE,
     DEFAULT_META_FILE,
     DEFAULT_ZIP_DIRS,
     NUM_CLASSES,
-    SPLITS,
     MetaRow,
     check_missing_zips,
     read_categories,
     read_meta_csv,
 )
-from .vggsound_avel_hdf5 import (
+from .hdf5 import (
     DEFAULT_HDF5_DIR,
     hdf5_paths,
     is_converted,
     read_hdf5_index,
 )
 
-SUPERVISIONS = ('fully', 'weakly')
 LAYOUTS = ('auto', 'zip', 'hdf5')
 
 

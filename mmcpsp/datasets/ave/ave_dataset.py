@@ -6,8 +6,14 @@ from mmengine.dataset import BaseDataset
 
 from mmcpsp.registry import DATASETS, TRANSFORMS
 
-from . import ave_files as files
-from .ave_files import AVEAnnotations
+from ..constants import SPLITS, SUPERVISIONS
+from . import files
+from .annotations import (
+    ANNOTATION_FILE,
+    AVE_CATEGORIES,
+    AVEAnnotations,
+    parse_annotations,
+)
 
 
 @DATASETS.register_module()
@@ -55,23 +61,21 @@ class AVEDataset(BaseDataset):
             (e.g. ``lazy_init``, ``indices``, ``metainfo``).
     """
 
-    SUPERVISIONS = ('fully', 'weakly')
-
     def __init__(self,
                  data_root: str,
                  split: str,
                  supervision: str = 'fully',
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  use_noisy: bool = False,
-                 annotation_file: str = files.ANNOTATION_FILE,
+                 annotation_file: str = ANNOTATION_FILE,
                  test_mode: bool = False,
                  **kwargs) -> None:
-        if split not in files.SPLITS:
+        if split not in SPLITS:
             raise ValueError(
-                f'split must be one of {files.SPLITS}, got {split!r}')
-        if supervision not in self.SUPERVISIONS:
+                f'split must be one of {SPLITS}, got {split!r}')
+        if supervision not in SUPERVISIONS:
             raise ValueError(f'supervision must be one of '
-                             f'{self.SUPERVISIONS}, got {supervision!r}')
+                             f'{SUPERVISIONS}, got {supervision!r}')
         if use_noisy and (supervision, split) != ('weakly', 'train'):
             raise ValueError(
                 'use_noisy=True adds background-only training videos and '
@@ -84,12 +88,12 @@ class AVEDataset(BaseDataset):
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         # Annotations.txt may name the categories of metainfo['classes']
         # when given, else the 28 of AVE: any other name is a bad line.
-        known = tuple(metainfo.get('classes') or files.AVE_CATEGORIES)
+        known = tuple(metainfo.get('classes') or AVE_CATEGORIES)
         self.known_categories = tuple(name for name in known
                                       if name != 'background')
         # The category list is needed for metainfo even with lazy_init; the
         # parsed annotations are not kept, to keep the dataset small.
-        categories = files.parse_annotations(self.annotation_path,
+        categories = parse_annotations(self.annotation_path,
                                              self.known_categories).categories
         metainfo.update(
             classes=tuple(categories) + ('background', ),
@@ -114,14 +118,14 @@ class AVEDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """Check the files of this split and list its videos."""
-        annotations = files.parse_annotations(self.annotation_path,
+        annotations = parse_annotations(self.annotation_path,
                                               self.known_categories)
         num_rows = annotations.num_rows
         orders = {
             split: (self._path(files.order_file(split)),
                     files.read_order(
                         self._path(files.order_file(split)), num_rows))
-            for split in files.SPLITS
+            for split in SPLITS
         }
         files.check_orders_disjoint(orders)
         audio_path = self._path(files.AUDIO_FILE)

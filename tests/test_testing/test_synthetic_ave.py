@@ -6,8 +6,8 @@ import h5py
 import numpy as np
 import pytest
 
-from mmcpsp.datasets.ave_files import AVE_CATEGORIES, parse_annotations
-from mmcpsp.datasets.synthetic_ave import generate_synthetic_ave
+from mmcpsp.datasets.ave.annotations import AVE_CATEGORIES, parse_annotations
+from mmcpsp.testing.synthetic_ave import generate_synthetic_ave
 
 REPO_ROOT = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from mmcpsp.datasets.synthetic_vggsound_avel import (
+from mmcpsp.testing.synthetic_vggsound_avel import (
     generate_synthetic_vggsound_avel,
 )
 
-TOOL = Path(__file__).parents[2] / 'tools/analysis_tools/benchmark_memory.py'
+TOOL = Path(__file__).parents[3] / 'tools/analysis_tools/benchmark_memory.py'
 #: The memory a pass may add above the interpreter with its imports.
 BOUND_MIB = 1.5e9 / 2**20
-CONFIGS = Path(__file__).parents[2] / 'configs'
+CONFIGS = Path(__file__).parents[3] / 'configs'
 
 
 def load_tool():

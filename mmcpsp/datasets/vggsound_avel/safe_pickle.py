@@ -17,7 +17,7 @@ from typing import Callable, Dict, Tuple
 
 import numpy as np
 
-from .errors import DataValidationError
+from ..errors import DataValidationError
 
 #: Suffix of the pickle member inside each distributed zip.
 PICKLE_SUFFIX = '.pkl'

@@ -2,6 +2,7 @@ import os
 import pickle
 import shutil
 
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -9,6 +10,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmcpsp.datasets import AVEDataset
+from mmcpsp.datasets.ave import AVE_CATEGORIES
 from mmcpsp.datasets.transforms import LoadAVEFeatures
 from mmcpsp.registry import DATASETS, TRANSFORMS
 
@@ -212,7 +214,7 @@ class TestAVEDataset:
                     dataset.get_data_info(index)['segment_labels'], labels)
 
     def test_annotation_header_line(self, tmp_path):
-        from mmcpsp.datasets.synthetic_ave import generate_synthetic_ave
+        from mmcpsp.testing.synthetic_ave import generate_synthetic_ave
         root = str(tmp_path / 'ave')
         generate_synthetic_ave(
             root, num_videos=30, annotation_header=True, num_noisy=1)
@@ -237,3 +239,62 @@ class LoadAVEFeaturesWithPid(LoadAVEFeatures):
         results['reader_pid'] = self._pid
         results['worker_pid'] = os.getpid()
         return results
+
+
+def _slice_h5(src: str, dst: str, rows: np.ndarray) -> None:
+    with h5py.File(src, 'r') as source, h5py.File(dst, 'w') as target:
+        target.create_dataset('avadataset', data=source['avadataset'][rows])
+
+
+def test_subset_of_the_release_keeps_released_class_indices(
+        ave_meta_root, tmp_path):
+    """Every tenth video, without two categories: the released labels,
+    sliced, load with the released (canonical) class indices."""
+    full = build(ave_meta_root, 'test')
+    with open(os.path.join(ave_meta_root, 'Annotations.txt')) as file:
+        lines = file.read().splitlines()
+    header = lines[0].startswith('Category&')
+    body = lines[1:] if header else lines
+    dropped = ('Church bell', 'Bark')  # indices 0 and 2 of the release
+    rows = np.array([
+        row for row in range(0, len(body), 10)
+        if body[row].split('&')[0] not in dropped
+    ])
+    subset = str(tmp_path / 'subset')
+    os.makedirs(subset)
+    with open(os.path.join(subset, 'Annotations.txt'), 'w') as file:
+        file.write('\n'.join(lines[:1] * header + [body[r] for r in rows]))
+    for name in ('audio_feature.h5', 'visual_feature.h5', 'labels.h5',
+                 'mil_labels.h5'):
+        _slice_h5(os.path.join(ave_meta_root, name),
+                  os.path.join(subset, name), rows)
+    new_row = {int(row): position for position, row in enumerate(rows)}
+    for split in ('train', 'val', 'test'):
+        with h5py.File(os.path.join(ave_meta_root, f'{split}_order.h5'),
+                       'r') as file:
+            order = file['order'][()]
+        kept = np.array([new_row[r] for r in order if r in new_row])
+        with h5py.File(os.path.join(subset, f'{split}_order.h5'),
+                       'w') as file:
+            file.create_dataset('order', data=kept)
+
+    released = {
+        info['row']: info['segment_labels']
+        for info in (full.get_data_info(i) for i in range(len(full)))
+    }
+    dataset = build(subset, 'test')
+    assert dataset.metainfo['classes'][:28] == AVE_CATEGORIES
+    assert dataset.metainfo['background_index'] == 28
+    assert len(dataset) > 0
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        np.testing.assert_array_equal(info['segment_labels'],
+                                      released[int(rows[info['row']])])
+    weak = build(subset, 'train', supervision='weakly')
+    with h5py.File(os.path.join(ave_meta_root, 'mil_labels.h5'), 'r') as f:
+        mil = f['avadataset'][()].argmax(axis=1)
+    classes = {weak.get_data_info(i)['video_label'] for i in range(len(weak))}
+    assert not classes & {0, 2}
+    for index in range(len(weak)):
+        info = weak.get_data_info(index)
+        assert info['video_label'] == mil[rows[info['row']]]

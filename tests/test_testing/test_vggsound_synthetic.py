@@ -3,8 +3,8 @@ import os
 
 import numpy as np
 
-from mmcpsp.datasets.safe_pickle import load_zipped_array
-from mmcpsp.datasets.synthetic_vggsound_avel import (
+from mmcpsp.datasets.vggsound_avel.safe_pickle import load_zipped_array
+from mmcpsp.testing.synthetic_vggsound_avel import (
     SyntheticVGGSoundAVEL,
     generate_synthetic_vggsound_avel,
 )

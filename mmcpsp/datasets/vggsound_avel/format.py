@@ -22,15 +22,15 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Set
 
 import numpy as np
 
-from .errors import DataValidationError
+from ..constants import NUM_SEGMENTS, SPLITS
+from ..errors import DataValidationError
+from ..validation import check_finite
 
-NUM_SEGMENTS = 10
 AUDIO_DIM = 128
 VISUAL_CHANNELS = 1024
 VISUAL_SIZE = 7
 #: Event classes of VGGSound-AVEL100k and -50k; background is this index.
 NUM_CLASSES = 141
-SPLITS = ('train', 'val', 'test')
 META_COLUMNS = ('video_id', 'category', 'split')
 
 DEFAULT_META_FILE = 'vggsound-avel100k.csv'
@@ -227,18 +227,6 @@ def check_missing_zips(directory: str, video_ids: List[str],
                 os.path.join(directory, f'{missing[0]}.zip'),
                 expected=f'one zip per video ({len(video_ids)} videos)',
                 found=f'{len(missing)} missing: {shown}{more}'), on_problem)
-
-
-def check_finite(array: np.ndarray,
-                 path: str,
-                 key: Optional[str] = None,
-                 row: Optional[object] = None) -> None:
-    """Raise naming the first NaN or infinity of ``array`` [T, ...]."""
-    if not np.isfinite(array).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        raise DataValidationError(
-            path, key=key, row=row, expected='finite values',
-            found=f'{array[bad]} in segment {bad[0]} (index {bad})')
 
 
 def _check_float(array: np.ndarray, path: str) -> None:

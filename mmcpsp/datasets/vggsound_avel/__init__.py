@@ -1,0 +1,3 @@
+from .vggsound_avel_dataset import VGGSoundAVELDataset
+
+__all__ = ['VGGSoundAVELDataset']
