@@ -33,6 +33,38 @@ class DecodedInputs:
     duration: float
 
 
+def decode_inputs(video_path: str,
+                  frames_per_segment: int = 16,
+                  frame_size: int = AVE_FRAME_SIZE,
+                  num_segments: Optional[int] = None) -> DecodedInputs:
+    """Decode a video into the inputs of VGG-19 and VGGish (CPU only).
+
+    A module-level function, so that DataLoader workers can run it.
+
+    Args:
+        video_path (str): The video file.
+        frames_per_segment (int): N. Defaults to 16.
+        frame_size (int): Side of the square frames. Defaults to 224.
+        num_segments (int, optional): T; None for the video's own.
+
+    Raises:
+        DataValidationError: When the file is missing or undecodable.
+    """
+    decoded = decode_video(
+        video_path,
+        num_segments=num_segments,
+        frames_per_segment=frames_per_segment,
+        frame_size=(frame_size, frame_size))
+    if decoded.waveform is None:
+        # No audio track: silence, as VGGishLogMel's default rule.
+        waveform, sample_rate = np.zeros(0, np.float32), 16000
+    else:
+        waveform, sample_rate = decoded.waveform, decoded.sample_rate
+    examples = waveform_to_examples(waveform, sample_rate,
+                                    decoded.frames.shape[0])
+    return DecodedInputs(decoded.frames, examples, decoded.duration)
+
+
 class AVFeatureExtractor:
     """Extract AVE-style features from a video of any length.
 
@@ -101,25 +133,13 @@ class AVFeatureExtractor:
         self._std = torch.tensor(IMAGENET_STD,
                                  device=self.device).view(1, 3, 1, 1)
 
-    def decode(self, video_path: str) -> DecodedInputs:
-        """Decode a video into the networks' inputs (CPU only).
-
-        Raises:
-            DataValidationError: When the file is missing or undecodable.
-        """
-        decoded = decode_video(
-            video_path,
-            num_segments=None,
-            frames_per_segment=self.frames_per_segment,
-            frame_size=(self.frame_size, self.frame_size))
-        num_segments = decoded.frames.shape[0]
-        if decoded.waveform is None:
-            # No audio track: silence, as VGGishLogMel's default rule.
-            waveform, sample_rate = np.zeros(0, np.float32), 16000
-        else:
-            waveform, sample_rate = decoded.waveform, decoded.sample_rate
-        examples = waveform_to_examples(waveform, sample_rate, num_segments)
-        return DecodedInputs(decoded.frames, examples, decoded.duration)
+    def decode(self,
+               video_path: str,
+               num_segments: Optional[int] = None) -> DecodedInputs:
+        """Decode a video into the networks' inputs (CPU only); see
+        :func:`decode_inputs`."""
+        return decode_inputs(video_path, self.frames_per_segment,
+                             self.frame_size, num_segments)
 
     @torch.inference_mode()
     def embed(self, inputs: DecodedInputs) -> Dict[str, np.ndarray]:
@@ -149,12 +169,18 @@ class AVFeatureExtractor:
             visual=np.ascontiguousarray(visual.numpy()),
             duration=inputs.duration)
 
-    def extract(self, video_path: str) -> Dict[str, np.ndarray]:
+    def extract(self,
+                video_path: str,
+                num_segments: Optional[int] = None) -> Dict[str, np.ndarray]:
         """Features of one video of any length.
 
         Args:
             video_path (str): The video file (any container and codecs
                 FFmpeg decodes).
+            num_segments (int, optional): T. Defaults to None, meaning the
+                video's own number of segments; a fixed T (10 for the AVE
+                files) pads a shorter video (last frame, silence) and cuts
+                a longer one.
 
         Returns:
             dict: ``audio`` float32 [T, 128], ``visual`` float32
@@ -164,4 +190,4 @@ class AVFeatureExtractor:
         Raises:
             DataValidationError: When the file is missing or undecodable.
         """
-        return self.embed(self.decode(video_path))
+        return self.embed(self.decode(video_path, num_segments))

@@ -1,5 +1,6 @@
 """Synthetic datasets and videos for tests, tools and the demo (never real
 data)."""
+from .ave_videos import SPLIT_FILES, write_ave_videos
 from .synthetic_ave import generate_synthetic_ave
 from .synthetic_vggsound_avel import (
     SyntheticVGGSoundAVEL,
@@ -14,7 +15,8 @@ from .videos import (
 )
 
 __all__ = [
-    'ENCODINGS', 'SyntheticVGGSoundAVEL', 'generate_synthetic_ave',
-    'generate_synthetic_vggsound_avel', 'random_image', 'solid_image',
-    'tone', 'write_test_video'
+    'ENCODINGS', 'SPLIT_FILES', 'SyntheticVGGSoundAVEL',
+    'generate_synthetic_ave', 'generate_synthetic_vggsound_avel',
+    'random_image', 'solid_image', 'tone', 'write_ave_videos',
+    'write_test_video'
 ]

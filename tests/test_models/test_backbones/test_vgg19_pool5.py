@@ -6,36 +6,19 @@ import torch
 from mmengine.registry import init_default_scope
 
 from mmcpsp.registry import MODELS
-
-#: Convolutions of torchvision's vgg19 (index in ``features``, in, out).
-CONVS = ((0, 3, 64), (2, 64, 64), (5, 64, 128), (7, 128, 128),
-         (10, 128, 256), (12, 256, 256), (14, 256, 256), (16, 256, 256),
-         (19, 256, 512), (21, 512, 512), (23, 512, 512), (25, 512, 512),
-         (28, 512, 512), (30, 512, 512), (32, 512, 512), (34, 512, 512))
-CLASSIFIER_SHAPES = {
-    'classifier.0.weight': (4096, 25088), 'classifier.0.bias': (4096, ),
-    'classifier.3.weight': (4096, 4096), 'classifier.3.bias': (4096, ),
-    'classifier.6.weight': (1000, 4096), 'classifier.6.bias': (1000, ),
-}
-
-
-def feature_shapes() -> dict:
-    shapes = {}
-    for index, in_channels, out_channels in CONVS:
-        shapes[f'features.{index}.weight'] = (out_channels, in_channels, 3,
-                                              3)
-        shapes[f'features.{index}.bias'] = (out_channels, )
-    return shapes
+from mmcpsp.testing.weights import (
+    VGG19_CLASSIFIER_SHAPES,
+    VGG19_FEATURE_SHAPES,
+    compact_random_state_dict,
+)
 
 
 def torchvision_state_dict() -> dict:
-    """The keys and shapes of vgg19-dcbb9e9d.pth; each tensor holds one
-    value broadcast (stride 0), so the file stays small."""
-    shapes = {**feature_shapes(), **CLASSIFIER_SHAPES}
-    return {
-        key: torch.full((1, ), float(index)).expand(shape)
-        for index, (key, shape) in enumerate(shapes.items())
-    }
+    """The keys and shapes of vgg19-dcbb9e9d.pth, random values."""
+    return compact_random_state_dict({
+        **VGG19_FEATURE_SHAPES,
+        **VGG19_CLASSIFIER_SHAPES
+    })
 
 
 class TestVGG19Pool5(TestCase):
@@ -52,7 +35,7 @@ class TestVGG19Pool5(TestCase):
             model.init_weights()
         self.assertEqual(
             {key: tuple(value.shape)
-             for key, value in model.state_dict().items()}, feature_shapes())
+             for key, value in model.state_dict().items()}, VGG19_FEATURE_SHAPES)
         for key, value in model.state_dict().items():
             self.assertTrue(torch.equal(value, state[key]), key)
 

@@ -7,28 +7,7 @@ import torch
 from mmengine.registry import init_default_scope
 
 from mmcpsp.registry import MODELS
-
-#: The state dict of the PyTorch port's vggish-10086976.pth.
-PUBLISHED_SHAPES = {
-    'features.0.weight': (64, 1, 3, 3), 'features.0.bias': (64, ),
-    'features.3.weight': (128, 64, 3, 3), 'features.3.bias': (128, ),
-    'features.6.weight': (256, 128, 3, 3), 'features.6.bias': (256, ),
-    'features.8.weight': (256, 256, 3, 3), 'features.8.bias': (256, ),
-    'features.11.weight': (512, 256, 3, 3), 'features.11.bias': (512, ),
-    'features.13.weight': (512, 512, 3, 3), 'features.13.bias': (512, ),
-    'embeddings.0.weight': (4096, 12288), 'embeddings.0.bias': (4096, ),
-    'embeddings.2.weight': (4096, 4096), 'embeddings.2.bias': (4096, ),
-    'embeddings.4.weight': (128, 4096), 'embeddings.4.bias': (128, ),
-}
-
-
-def published_state_dict() -> dict:
-    """Tensors of the published names and shapes; each holds one value
-    broadcast (stride 0), so the file stays small."""
-    return {
-        key: torch.full((1, ), float(index)).expand(shape)
-        for index, (key, shape) in enumerate(PUBLISHED_SHAPES.items())
-    }
+from mmcpsp.testing.weights import VGGISH_SHAPES, compact_random_state_dict
 
 
 class TestVGGish(TestCase):
@@ -39,18 +18,18 @@ class TestVGGish(TestCase):
     def test_published_layout_loads_from_a_local_path(self):
         with tempfile.TemporaryDirectory() as tmp_dir:
             path = osp.join(tmp_dir, 'vggish-10086976.pth')
-            torch.save(published_state_dict(), path)
+            state = compact_random_state_dict(VGGISH_SHAPES)
+            torch.save(state, path)
             model = MODELS.build(dict(type='VGGish', pretrained=path))
             model.init_weights()
         self.assertEqual(
             {key: tuple(value.shape)
-             for key, value in model.state_dict().items()}, PUBLISHED_SHAPES)
-        self.assertTrue(
-            (model.embeddings[4].bias == list(PUBLISHED_SHAPES).index(
-                'embeddings.4.bias')).all())
+             for key, value in model.state_dict().items()}, VGGISH_SHAPES)
+        for key, value in model.state_dict().items():
+            self.assertTrue(torch.equal(value, state[key]), key)
 
     def test_a_wrong_file_names_the_keys(self):
-        state = published_state_dict()
+        state = compact_random_state_dict(VGGISH_SHAPES)
         state['embeddings.6.weight'] = state.pop('embeddings.4.weight')
         with tempfile.TemporaryDirectory() as tmp_dir:
             path = osp.join(tmp_dir, 'other.pth')

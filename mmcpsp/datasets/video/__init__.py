@@ -1,0 +1,3 @@
+from .ave_video_dataset import AVEVideoDataset
+
+__all__ = ['AVEVideoDataset']
