@@ -6,8 +6,15 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmcpsp.apis import inference_localizer, init_localizer
+from mmcpsp.apis import (
+    AVFeatureExtractor,
+    inference_localizer,
+    init_localizer,
+)
 from mmcpsp.datasets.ave import AVE_CATEGORIES, parse_annotations
+from mmcpsp.testing import random_image, write_test_video
+from mmcpsp.testing.localization import assert_consistent_result
+from mmcpsp.testing.weights import write_random_vgg19, write_random_vggish
 
 CONFIG = 'configs/cpsp_fully_ave.py'
 CLASSES = AVE_CATEGORIES
@@ -83,31 +90,6 @@ def test_class_count_and_weights_must_match(tmp_path, model):
         init_localizer(CONFIG, path)
 
 
-def assert_consistent(result, model) -> None:
-    """Names, labels, events and scores tell the same story."""
-    num_classes = 28
-    threshold = model.head.event_threshold
-    is_event = result.segment_labels != num_classes
-    np.testing.assert_array_equal(is_event, result.event_scores > threshold)
-    np.testing.assert_array_equal(
-        result.segment_labels[is_event],
-        result.category_scores.argmax(axis=1)[is_event])
-    assert result.segment_names == [
-        'background' if label == num_classes else CLASSES[label]
-        for label in result.segment_labels
-    ]
-    covered = np.full(result.num_segments, num_classes)
-    for event in result.events:
-        start, end = int(event.start), int(event.end)
-        assert CLASSES[event.class_index] == event.label
-        covered[start:end] = event.class_index
-        if end < result.num_segments:
-            assert result.segment_labels[end] != event.class_index
-        if start > 0:
-            assert result.segment_labels[start - 1] != event.class_index
-    np.testing.assert_array_equal(covered, result.segment_labels)
-
-
 @pytest.mark.parametrize('num_segments', [7, 10, 25])
 def test_arrays_of_any_length(model, num_segments):
     audio, visual = features(num_segments)
@@ -115,9 +97,9 @@ def test_arrays_of_any_length(model, num_segments):
     assert result.num_segments == num_segments
     assert result.duration == num_segments
     assert result.gt_segment_labels is None
-    assert_consistent(result, model)
+    assert_consistent_result(result, model.head.event_threshold)
     overlapped = inference_localizer(model, (audio, visual), stride=5)
-    assert_consistent(overlapped, model)
+    assert_consistent_result(overlapped, model.head.event_threshold)
 
 
 def test_feature_files(model, tmp_path):
@@ -151,7 +133,7 @@ def test_ave_root_and_video_id_carry_ground_truth(model, tiny_ave_root):
     assert result.num_segments == 10
     np.testing.assert_array_equal(result.gt_segment_labels,
                                   annotations.segment_labels()[row])
-    assert_consistent(result, model)
+    assert_consistent_result(result, model.head.event_threshold)
 
 
 def test_bad_inputs(model, tmp_path, tiny_ave_root):
@@ -171,3 +153,30 @@ def test_bad_inputs(model, tmp_path, tiny_ave_root):
     with pytest.raises(KeyError, match='nope'):
         inference_localizer(model, dict(data_root=tiny_ave_root,
                                         video_id='nope'))
+
+
+@pytest.fixture(scope='module')
+def extractor(tmp_path_factory):
+    """VGGish and VGG-19 from weight files of the published layouts (random
+    values); one frame per second keeps VGG-19 cheap."""
+    folder = tmp_path_factory.mktemp('weights')
+    write_random_vggish(str(folder / 'vggish.pth'))
+    write_random_vgg19(str(folder / 'vgg19.pth'))
+    return AVFeatureExtractor(str(folder / 'vggish.pth'),
+                              str(folder / 'vgg19.pth'),
+                              frames_per_segment=1)
+
+
+def test_video_of_any_length(model, extractor, tmp_path):
+    path = str(tmp_path / 'seven.mp4')
+    write_test_video(path, [random_image(second) for second in range(7)],
+                     tones=[440, 440, 880, 880, 0, 660, 660])
+    result = inference_localizer(model, path, extractor=extractor,
+                                 with_attention=True)
+    assert result.video == 'seven'
+    assert result.num_segments == 7
+    assert result.duration == pytest.approx(7.0)
+    assert result.attention.shape == (7, 7, 7)
+    assert_consistent_result(result, model.head.event_threshold)
+    with pytest.raises(ValueError, match='extractor=AVFeatureExtractor'):
+        inference_localizer(model, path)
