@@ -60,6 +60,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--visual-weights', help='VGG-19 weights, for a video input')
     parser.add_argument(
+        '--frames-per-segment', type=int, default=16,
+        help='frames of each second averaged by VGG-19 (the AVE recipe: '
+        '16; fewer is faster)')
+    parser.add_argument(
         '--window', type=int, default=10,
         help='seconds per window: the length of the training clips')
     parser.add_argument(
@@ -87,7 +91,10 @@ def video_extractor(args: argparse.Namespace) -> AVFeatureExtractor:
             'A video input needs --audio-weights (VGGish) and '
             '--visual-weights (VGG-19): the model reads their features.')
     return AVFeatureExtractor(
-        args.audio_weights, args.visual_weights, device=args.device)
+        args.audio_weights,
+        args.visual_weights,
+        device=args.device,
+        frames_per_segment=args.frames_per_segment)
 
 
 def write_outputs(result: LocalizationResult, out_dir: str,
