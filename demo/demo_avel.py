@@ -12,9 +12,12 @@ Examples::
         work_dirs/cpsp_fully_ave/best.pth --out-dir outputs \\
         --audio-weights vggish-10086976.pth \\
         --visual-weights vgg19-dcbb9e9d.pth --attention
-    # a features file: audio [N, 128] and visual [N, 7, 7, 512] in an .npz
+    # features: an .npz with audio [N, 128] and visual [N, 7, 7, 512], or
+    # the npy layout of tools/data/extract_features.py
     python demo/demo_avel.py clip.npz configs/cpsp_fully_ave.py CKPT \\
         --out-dir outputs --stride 5 --annotations Annotations.txt
+    python demo/demo_avel.py features/visual/clip.npy \\
+        configs/cpsp_fully_ave.py CKPT --out-dir outputs
 """
 import argparse
 import json
@@ -49,8 +52,10 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Localize audio-visual events in a video or features')
     parser.add_argument(
-        'input', help='a video of any length, or a features file (.npz '
-        'with audio [N, 128] and visual [N, 7, 7, 512], one row a second)')
+        'input', help='a video of any length, or a features file: an .npz '
+        'with audio [N, 128] and visual [N, 7, 7, 512] (one row a second), '
+        'or DIR/audio/NAME.npy beside DIR/visual/NAME.npy as written by '
+        'tools/data/extract_features.py --layout npy')
     parser.add_argument('config', help='the config of the checkpoint')
     parser.add_argument('checkpoint', help='the checkpoint')
     parser.add_argument(

@@ -13,8 +13,11 @@ from mmcpsp.structures.localization_result import gt_labels_from_spans
 
 from .feature_extractor import AVFeatureExtractor
 
-#: A features file: ``audio`` [N, Ca] and ``visual`` [N, H, W, Cv].
-FEATURES_SUFFIX = '.npz'
+#: A features file: ``audio`` [N, Ca] and ``visual`` [N, H, W, Cv] in one
+#: ``.npz``, or ``audio/NAME.npy`` beside ``visual/NAME.npy`` (the ``npy``
+#: layout of ``tools/data/extract_features.py``).
+FEATURES_SUFFIXES = ('.npz', '.npy')
+MODALITIES = ('audio', 'visual')
 
 ArrayOrPath = Union[np.ndarray, str, os.PathLike]
 InferenceInputs = Union[str, os.PathLike, Sequence[ArrayOrPath],
@@ -177,10 +180,26 @@ def read_event_annotations(path: str,
     return spans
 
 
+def _from_npy_layout(path: str) -> FeatureInputs:
+    folder, file_name = osp.split(osp.abspath(path))
+    root, modality = osp.split(folder)
+    if modality not in MODALITIES:
+        raise ValueError(
+            f'{path}: a .npy features file lies in audio/ or visual/ beside '
+            'the other (the npy layout of tools/data/extract_features.py); '
+            'otherwise give both, or an .npz with "audio" and "visual".')
+    paths = {kind: osp.join(root, kind, file_name) for kind in MODALITIES}
+    for kind, kind_path in paths.items():
+        if not osp.isfile(kind_path):
+            raise ValueError(f'{path}: no {kind} features at {kind_path}.')
+    return FeatureInputs(
+        _name_of(path), _as_array(paths['audio']), _as_array(paths['visual']))
+
+
 def is_features_file(inputs: InferenceInputs) -> bool:
-    """Whether ``inputs`` names a features file (``.npz``)."""
+    """Whether ``inputs`` names a features file (``.npz`` or ``.npy``)."""
     return isinstance(inputs, (str, os.PathLike)) and os.fspath(
-        inputs).lower().endswith(FEATURES_SUFFIX)
+        inputs).lower().endswith(FEATURES_SUFFIXES)
 
 
 def load_feature_inputs(
@@ -195,6 +214,9 @@ def load_feature_inputs(
               one frame per second kept in ``frames``;
             - a features file ``NAME.npz`` holding ``audio`` [N, Ca],
               ``visual`` [N, H, W, Cv] and optionally ``duration`` (s);
+            - ``ROOT/audio/NAME.npy`` or ``ROOT/visual/NAME.npy``, the
+              other one beside it (``tools/data/extract_features.py
+              --layout npy``);
             - a pair ``(audio, visual)`` of arrays or ``.npy`` paths;
             - a mapping with ``audio`` and ``visual`` (arrays or ``.npy``
               paths) and optionally ``name`` and ``duration``;
@@ -210,7 +232,9 @@ def load_feature_inputs(
         TypeError: If ``inputs`` is none of these.
     """
     if is_features_file(inputs):
-        return _from_npz(os.fspath(inputs))
+        path = os.fspath(inputs)
+        return (_from_npz(path) if path.lower().endswith('.npz') else
+                _from_npy_layout(path))
     if isinstance(inputs, (str, os.PathLike)):
         return _from_video(os.fspath(inputs), extractor)
     if isinstance(inputs, Mapping):
@@ -230,7 +254,8 @@ def load_feature_inputs(
           and len(inputs) == 2):
         return load_feature_inputs(dict(audio=inputs[0], visual=inputs[1]))
     raise TypeError(
-        'inputs must be a video file, a features file (.npz), a pair '
+        'inputs must be a video file, a features file (.npz, or .npy in '
+        'audio/ and visual/ folders), a pair '
         '(audio, visual) of arrays or .npy paths, or a dict with "audio" '
         'and "visual" or with "data_root" and "video_id"; got '
         f'{type(inputs).__name__}.')

@@ -116,7 +116,13 @@ def test_feature_files(model, tmp_path):
     from_dict = inference_localizer(
         model, dict(audio=audio, visual=visual, name='mine'))
     assert from_dict.video == 'mine'
-    for result in (from_npy, from_npz, from_dict):
+    for kind, array in (('audio', audio), ('visual', visual)):
+        (tmp_path / kind).mkdir()
+        np.save(tmp_path / kind / 'clip.npy', array)
+    from_layout = inference_localizer(model,
+                                      str(tmp_path / 'visual' / 'clip.npy'))
+    assert from_layout.video == 'clip'
+    for result in (from_npy, from_npz, from_dict, from_layout):
         np.testing.assert_array_equal(result.segment_labels,
                                       expected.segment_labels)
         np.testing.assert_allclose(result.event_scores, expected.event_scores)
@@ -147,6 +153,13 @@ def test_bad_inputs(model, tmp_path, tiny_ave_root):
     np.savez(tmp_path / 'half.npz', audio=audio)
     with pytest.raises(ValueError, match='visual'):
         inference_localizer(model, str(tmp_path / 'half.npz'))
+    np.save(tmp_path / 'lone.npy', audio)
+    with pytest.raises(ValueError, match='audio/ or visual/'):
+        inference_localizer(model, str(tmp_path / 'lone.npy'))
+    (tmp_path / 'audio').mkdir()
+    np.save(tmp_path / 'audio' / 'lone.npy', audio)
+    with pytest.raises(ValueError, match='no visual features'):
+        inference_localizer(model, str(tmp_path / 'audio' / 'lone.npy'))
     audio[1, 3] = np.nan
     with pytest.raises(ValueError, match='NaN'):
         inference_localizer(model, (audio, visual))
