@@ -12,7 +12,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import CheckpointLoader, load_state_dict
 
 from mmcpsp.registry import MODELS
-from mmcpsp.structures import LocalizationResult, class_names_of
+from mmcpsp.structures import (
+    LocalizationResult,
+    class_names_of,
+    generic_class_names,
+)
 
 from .feature_extractor import AVFeatureExtractor
 from .inference_inputs import (
@@ -25,7 +29,7 @@ from .sliding_window import predict_sliding_windows
 ConfigLike = Union[str, Path, Config, None]
 
 
-def _read_checkpoint(checkpoint: str) -> Dict[str, Any]:
+def _read_checkpoint(checkpoint: Union[str, Path]) -> Dict[str, Any]:
     # Through mmengine's loader, so that mmcpsp's checkpoint policy
     # (mmcpsp/compat.py) applies here as in tools/test.py.
     loaded = CheckpointLoader.load_checkpoint(
@@ -64,8 +68,7 @@ def _dataset_meta(cfg: Config, checkpoint: Optional[Dict[str, Any]],
             'training runner) nor the config (test_dataloader.dataset.'
             'metainfo.classes) names the classes: they are called "class '
             '0" ... in the results.')
-        meta = dict(classes=tuple(f'class {index}'
-                                  for index in range(num_classes)))
+        meta = dict(classes=generic_class_names(num_classes))
     classes = class_names_of(meta)
     if len(classes) != num_classes:
         raise ValueError(

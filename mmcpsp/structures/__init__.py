@@ -3,6 +3,7 @@ from .localization_result import (
     EventInterval,
     LocalizationResult,
     class_names_of,
+    generic_class_names,
     gt_labels_from_spans,
     label_runs,
 )
@@ -22,5 +23,6 @@ __all__ = [
     'PRED_SEGMENT_LABELS', 'PRED_EVENT_SCORES', 'PRED_CATEGORY_SCORES',
     'stack_segment_labels', 'stack_video_labels', 'BACKGROUND',
     'EventInterval', 'LocalizationResult', 'class_names_of',
+    'generic_class_names',
     'gt_labels_from_spans', 'label_runs'
 ]

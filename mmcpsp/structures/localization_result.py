@@ -38,6 +38,11 @@ def class_names_of(dataset_meta: Dict[str, Any]) -> Tuple[str, ...]:
     return classes[:num_classes]
 
 
+def generic_class_names(num_classes: int) -> Tuple[str, ...]:
+    """``('class 0', 'class 1', ...)``: names of classes nobody named."""
+    return tuple(f'class {index}' for index in range(num_classes))
+
+
 def label_runs(labels: np.ndarray) -> List[Tuple[int, int, int]]:
     """The maximal runs of equal values of a label sequence.
 

@@ -12,6 +12,7 @@ from mmcpsp.structures import (
     PRED_SEGMENT_LABELS,
     LocalizationResult,
     class_names_of,
+    generic_class_names,
 )
 
 from .timeline import draw_timeline, figure_to_image, save_figure
@@ -55,7 +56,7 @@ class AVELVisualizer(Visualizer):
             raise ValueError(
                 'AVELVisualizer needs class names: set dataset_meta or give '
                 'the samples a num_classes metainfo.')
-        return tuple(f'class {index}' for index in range(num_classes))
+        return generic_class_names(num_classes)
 
     def result_of(self,
                   name: str,
