@@ -4,10 +4,11 @@ from .timeline import (
     draw_timeline,
     figure_to_image,
     save_figure,
+    save_image,
     save_timeline,
 )
 
 __all__ = [
     'AVELVisualizer', 'OptionalTensorboardVisBackend', 'draw_timeline',
-    'figure_to_image', 'save_figure', 'save_timeline'
+    'figure_to_image', 'save_figure', 'save_image', 'save_timeline'
 ]

@@ -15,7 +15,7 @@ from mmcpsp.structures import (
     generic_class_names,
 )
 
-from .timeline import draw_timeline, figure_to_image, save_figure
+from .timeline import draw_timeline, figure_to_image, save_image
 
 
 @VISUALIZERS.register_module()
@@ -113,14 +113,15 @@ class AVELVisualizer(Visualizer):
         Returns:
             np.ndarray: The figure's RGB pixels [H, W, 3], uint8.
         """
-        figure = draw_timeline(
-            self.result_of(name, data_sample, draw_gt), self.threshold,
-            self.dpi)
-        image = figure_to_image(figure)
+        # Rendered once: the file, the window and the backends share it.
+        image = figure_to_image(
+            draw_timeline(
+                self.result_of(name, data_sample, draw_gt), self.threshold,
+                self.dpi))
         if show:
             self.show(image, win_name=name, wait_time=wait_time)
         if out_file is not None:
-            save_figure(figure, out_file)
+            save_image(image, out_file)
         else:
             self.add_image(osp.basename(name), image, step)
         return image

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import imsave
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
@@ -173,6 +174,12 @@ def save_figure(figure: Figure, path: str) -> None:
     """Write a figure as a PNG atomically (no half-written file)."""
     with atomic_path(os.fspath(path)) as tmp_path:
         figure.savefig(tmp_path, format='png', dpi=figure.dpi)
+
+
+def save_image(image: np.ndarray, path: str) -> None:
+    """Write RGB pixels [H, W, 3] (uint8) as a PNG atomically."""
+    with atomic_path(os.fspath(path)) as tmp_path:
+        imsave(tmp_path, image, format='png')
 
 
 def save_timeline(result: LocalizationResult,

@@ -1,7 +1,9 @@
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
+from matplotlib.image import imread
 from mmaction.engine.hooks import VisualizationHook
 from mmaction.structures import ActionDataSample
 from mmengine.visualization import Visualizer
@@ -123,3 +125,12 @@ def test_visualizer_result_of(visualizer):
     image = visualizer.add_datasample('vid0', predicted_sample(0),
                                       out_file=None)
     assert image.ndim == 3 and image.shape[2] == 3
+
+
+def test_the_file_holds_the_returned_image(visualizer, tmp_path):
+    out_file = tmp_path / 'vid0.png'
+    image = visualizer.add_datasample('vid0', predicted_sample(0),
+                                      out_file=str(out_file))
+    written = imread(str(out_file))[..., :3]
+    np.testing.assert_array_equal((written * 255).round().astype(np.uint8),
+                                  image)
