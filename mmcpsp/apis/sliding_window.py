@@ -1,5 +1,5 @@
 """Run a localizer trained on T-segment clips over inputs of any length."""
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Dict, Iterator, List, Optional
 
 import numpy as np
@@ -39,6 +39,8 @@ def window_starts(num_segments: int, window: int, stride: int) -> List[int]:
 def _padded_windows(features: np.ndarray, starts: List[int],
                     window: int) -> np.ndarray:
     """Windows [W, T, ...] of ``features`` [N, ...], zeros past the end."""
+    # Zeros rather than copies of the last second: a copied second would
+    # weigh its class in the clip-level category and stretch its event.
     windows = np.zeros((len(starts), window) + features.shape[1:],
                        dtype=features.dtype)
     for index, start in enumerate(starts):
@@ -122,10 +124,8 @@ def predict_sliding_windows(model: nn.Module,
                 visual=torch.from_numpy(
                     _padded_windows(visual, batch_starts, window))))
         attention_records.clear()
-        if with_attention:
-            with _record_attention(model, attention_records):
-                samples = model.test_step(data)
-        else:
+        with (_record_attention(model, attention_records)
+              if with_attention else nullcontext()):
             samples = model.test_step(data)
         per_window = dict(
             event_scores=[s.get(PRED_EVENT_SCORES) for s in samples],
