@@ -5,6 +5,11 @@ import warnings
 # them and warns on every start. mmcpsp needs none of them.
 warnings.filterwarnings(
     'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+# The streaming configs ask for pinned memory, which speeds up copies to a
+# GPU; without one PyTorch ignores it, and says so on every dataloader.
+warnings.filterwarnings(
+    'ignore', message="'pin_memory' argument is set as true but no "
+    'accelerator is found')
 
 import mmaction  # noqa: E402
 import mmcv  # noqa: E402

@@ -1,4 +1,4 @@
-"""The one error type that bad dataset files raise."""
+"""The errors of the data path: bad dataset files, too little memory."""
 from typing import Any, Optional
 
 
@@ -38,3 +38,13 @@ class DataValidationError(ValueError):
             where.append(f'row {row}')
         super().__init__(
             f'{", ".join(where)}: expected {expected}, found {found}')
+
+
+class InsufficientMemoryError(MemoryError):
+    """A split asked to be preloaded does not fit where it was asked to go.
+
+    Raised before anything is allocated, with the size the split needs,
+    the memory available and what to change; ``tools/train.py`` and
+    ``tools/test.py`` print it alone, as they print
+    :class:`DataValidationError`.
+    """

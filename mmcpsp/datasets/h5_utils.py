@@ -11,6 +11,8 @@ from typing import Iterator, Optional, Sequence, Tuple
 import h5py
 import numpy as np
 
+from mmcpsp.utils import Progress
+
 from .errors import DataValidationError
 
 #: Upper bound of the memory one streaming pass holds at a time.
@@ -150,32 +152,44 @@ def find_nonfinite_rows(
         dataset: h5py.Dataset,
         path: str,
         key: str,
-        max_bytes: int = DEFAULT_BLOCK_BYTES) -> Tuple[int, Optional[int]]:
+        max_bytes: int = DEFAULT_BLOCK_BYTES,
+        show_progress: bool = False) -> Tuple[int, Optional[int]]:
     """Count the rows (first axis) holding NaN or infinite values.
 
-    Streams the dataset with :func:`iter_blocks`.
+    Streams the dataset with :func:`iter_blocks`; with ``show_progress``,
+    the rows read are shown with rate and ETA (a summary line when not on
+    a terminal).
 
     Returns:
         tuple[int, int | None]: The number of such rows and the first one.
     """
     count, first = 0, None
-    for start, block in iter_blocks(dataset, path, key, max_bytes):
-        bad_rows = ~np.isfinite(block.reshape(len(block), -1)).all(axis=1)
-        num_bad = int(bad_rows.sum())
-        if num_bad:
-            if first is None:
-                first = start + int(np.argmax(bad_rows))
-            count += num_bad
+    progress = Progress(
+        dataset.shape[0] if dataset.ndim else 1,
+        f'Checking the values of {path}', 'rows',
+        enabled=None if show_progress else False, summary=show_progress)
+    with progress:
+        for start, block in iter_blocks(dataset, path, key, max_bytes):
+            bad_rows = ~np.isfinite(block.reshape(len(block), -1)).all(
+                axis=1)
+            num_bad = int(bad_rows.sum())
+            if num_bad:
+                if first is None:
+                    first = start + int(np.argmax(bad_rows))
+                count += num_bad
+            progress.update(len(block))
     return count, first
 
 
 def check_dataset_finite(dataset: h5py.Dataset,
                          path: str,
                          key: str,
-                         max_bytes: int = DEFAULT_BLOCK_BYTES) -> None:
+                         max_bytes: int = DEFAULT_BLOCK_BYTES,
+                         show_progress: bool = False) -> None:
     """Raise DataValidationError when any value of a dataset is NaN or
     infinite (streamed, see :func:`find_nonfinite_rows`)."""
-    count, first = find_nonfinite_rows(dataset, path, key, max_bytes)
+    count, first = find_nonfinite_rows(dataset, path, key, max_bytes,
+                                       show_progress)
     if count:
         raise DataValidationError(
             path, 'finite values',

@@ -35,6 +35,7 @@ from mmcpsp.datasets.ave.annotations import (
     parse_annotations,
 )
 from mmcpsp.datasets.constants import NUM_SEGMENTS, SPLITS
+from mmcpsp.utils import Progress
 
 NUM_NOISY_VIDEOS = 178
 COMPRESSIONS = ('none', 'gzip', 'lzf')
@@ -119,7 +120,8 @@ def _create(h5_file: h5py.File, name: str, data_or_shape, dtype,
 def _write_features(out_dir: str, audio_name: str, visual_name: str,
                     classes: np.ndarray, event_mask: np.ndarray,
                     protos: _Prototypes, rng: np.random.Generator,
-                    num_classes: int, compression: str) -> None:
+                    num_classes: int, compression: str,
+                    show_progress: bool = False) -> None:
     num_videos = len(classes)
     audio_src, visual_src = _segment_sources(rng, classes, event_mask,
                                              num_classes)
@@ -138,24 +140,37 @@ def _write_features(out_dir: str, audio_name: str, visual_name: str,
         chunks = (1, NUM_SEGMENTS, 1, 1, _VISUAL_DIM)
         visual = _create(h5_file, files.FEATURE_KEY, shape, np.float64,
                          compression, chunks)
-        for start in range(0, num_videos, _VIDEOS_PER_BLOCK):
-            stop = min(num_videos, start + _VIDEOS_PER_BLOCK)
-            # [B, T, 512]: the object's pattern, noise on its support only.
-            patterns = protos.visual[visual_src[start:stop]]
-            patterns += (patterns > 0) * rng.integers(
-                -2, 3, patterns.shape) / _GRID
-            if compression == 'none':
-                block = np.zeros((stop - start, ) + files.VISUAL_ROW_SHAPE)
-                for offset, video in enumerate(range(start, stop)):
-                    for region in regions[video]:
-                        block[offset, :, region // 7,
-                              region % 7] = patterns[offset]
-                visual[start:stop] = block
-            else:
-                for offset, video in enumerate(range(start, stop)):
-                    for region in regions[video]:
-                        visual[video, :, region // 7,
-                               region % 7] = patterns[offset]
+        progress = Progress(
+            num_videos, f'Writing {visual_name}', 'videos',
+            enabled=None if show_progress else False, summary=show_progress)
+        with progress:
+            for start in range(0, num_videos, _VIDEOS_PER_BLOCK):
+                stop = min(num_videos, start + _VIDEOS_PER_BLOCK)
+                # [B, T, 512]: the object's pattern, noise on its support.
+                patterns = protos.visual[visual_src[start:stop]]
+                patterns += (patterns > 0) * rng.integers(
+                    -2, 3, patterns.shape) / _GRID
+                _place_objects(visual, start, patterns, regions[start:stop],
+                               contiguous=compression == 'none')
+                progress.update(stop - start)
+
+
+def _place_objects(visual: h5py.Dataset, start: int, patterns: np.ndarray,
+                   regions: List[np.ndarray], contiguous: bool) -> None:
+    """Write videos ``start``... : each pattern [T, 512] on its regions."""
+    if contiguous:
+        # One write of whole rows: contiguous files are slow to scatter.
+        block = np.zeros((len(patterns), ) + files.VISUAL_ROW_SHAPE)
+        for offset, video_regions in enumerate(regions):
+            for region in video_regions:
+                block[offset, :, region // 7, region % 7] = patterns[offset]
+        visual[start:start + len(patterns)] = block
+        return
+    # Chunked files: only the chunks of the object regions are written.
+    for offset, video_regions in enumerate(regions):
+        for region in video_regions:
+            visual[start + offset, :, region // 7,
+                   region % 7] = patterns[offset]
 
 
 def _synthetic_annotations(rng: np.random.Generator,
@@ -257,7 +272,8 @@ def generate_synthetic_ave(out_dir: str,
                            right_labels: bool = False,
                            annotation_header: bool = False,
                            num_noisy: int = NUM_NOISY_VIDEOS,
-                           overwrite: bool = False) -> dict:
+                           overwrite: bool = False,
+                           show_progress: bool = False) -> dict:
     """Write a complete AVE folder with synthetic, learnable features.
 
     Args:
@@ -277,6 +293,9 @@ def generate_synthetic_ave(out_dir: str,
             the header line. Defaults to False.
         num_noisy (int): Background-only videos. Defaults to 178.
         overwrite (bool): Replace AVE files already in ``out_dir``.
+            Defaults to False.
+        show_progress (bool): Show the progress of the visual features
+            (rate and ETA on a terminal, a summary line otherwise).
             Defaults to False.
 
     Returns:
@@ -314,12 +333,12 @@ def generate_synthetic_ave(out_dir: str,
     protos = _Prototypes(rng, num_classes)
     _write_features(out_dir, files.AUDIO_FILE, files.VISUAL_FILE,
                     annotations.class_indices, annotations.event_mask(),
-                    protos, rng, num_classes, compression)
+                    protos, rng, num_classes, compression, show_progress)
     noisy_classes = rng.integers(0, num_classes, num_noisy)
     _write_features(out_dir, files.NOISY_AUDIO_FILE, files.NOISY_VISUAL_FILE,
                     noisy_classes,
                     np.zeros((num_noisy, NUM_SEGMENTS), bool), protos,
-                    rng, num_classes, compression)
+                    rng, num_classes, compression, show_progress)
     with h5py.File(os.path.join(out_dir, files.NOISY_LABEL_FILE),
                    'w') as h5_file:
         _create(h5_file, files.FEATURE_KEY,

@@ -20,7 +20,7 @@ import io
 import os
 import pickle
 import zipfile
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -41,6 +41,7 @@ from mmcpsp.datasets.vggsound_avel.hdf5 import (
     create_feature_files,
     write_index,
 )
+from mmcpsp.utils import Progress, track
 
 LAYOUTS = ('zip', 'hdf5', 'both')
 _ID_ALPHABET = np.array(
@@ -173,7 +174,8 @@ class SyntheticVGGSoundAVEL:
                     [video_id, self.class_names[class_index], split])
 
     def write_zips(self, out_dir: str, start: int = 0,
-                   stop: Optional[int] = None) -> None:
+                   stop: Optional[int] = None,
+                   show_progress: bool = False) -> None:
         """Write the zips of videos [start, stop) under ``out_dir``."""
         folders = {
             kind: os.path.join(out_dir, folder)
@@ -181,7 +183,10 @@ class SyntheticVGGSoundAVEL:
         }
         for folder in folders.values():
             os.makedirs(folder, exist_ok=True)
-        for index in range(start, stop or self.num_videos):
+        indices = range(start, stop or self.num_videos)
+        for index in track(indices, len(indices), 'Writing zips', 'videos',
+                           enabled=None if show_progress else False,
+                           summary=show_progress):
             audio, visual, mask = self.video(index)
             label = mask.reshape(1, NUM_SEGMENTS) if index % 2 else (
                 mask.astype(np.float32))
@@ -197,7 +202,7 @@ class SyntheticVGGSoundAVEL:
 
     def write_hdf5(self, hdf5_dir: str,
                    batch_videos: int = 64,
-                   progress: Optional[Callable[[int], None]] = None) -> None:
+                   show_progress: bool = False) -> None:
         """Write the converted layout directly: float16 visual maps, gzip.
 
         Holds the same values as converting :meth:`write_zips`'s output
@@ -212,7 +217,10 @@ class SyntheticVGGSoundAVEL:
         visual = np.empty((batch_videos, NUM_SEGMENTS, VISUAL_SIZE,
                            VISUAL_SIZE, VISUAL_CHANNELS), np.float16)
         labels = np.empty((batch_videos, NUM_SEGMENTS), np.uint8)
-        with FeatureFileWriter(hdf5_dir) as writer:
+        progress = Progress(
+            self.num_videos, 'Writing HDF5', 'videos',
+            enabled=None if show_progress else False, summary=show_progress)
+        with FeatureFileWriter(hdf5_dir) as writer, progress:
             for start in range(0, self.num_videos, batch_videos):
                 count = min(batch_videos, self.num_videos - start)
                 for offset in range(count):
@@ -222,8 +230,7 @@ class SyntheticVGGSoundAVEL:
                     lengths[offset] = len(raw_audio)
                 writer.write(start, audio[:count], lengths[:count],
                              visual[:count], labels[:count])
-                if progress is not None:
-                    progress(start + count)
+                progress.update(count)
             writer.sync()
         write_index(hdf5_dir, self.video_ids)
 
@@ -243,8 +250,7 @@ def generate_synthetic_vggsound_avel(
         layout: str = 'zip',
         seed: int = 0,
         num_classes: int = NUM_CLASSES,
-        progress: Optional[Callable[[int], None]] = None
-) -> SyntheticVGGSoundAVEL:
+        show_progress: bool = False) -> SyntheticVGGSoundAVEL:
     """Write a synthetic dataset in the distributed format.
 
     Args:
@@ -255,8 +261,9 @@ def generate_synthetic_vggsound_avel(
             or ``'both'``. Defaults to ``'zip'``.
         seed (int): Seed of every draw. Defaults to 0.
         num_classes (int): Number of classes. Defaults to 141.
-        progress (callable, optional): Called with the number of videos
-            written to HDF5 so far. Defaults to None.
+        show_progress (bool): Show the progress of the writing (rate and
+            ETA on a terminal, a summary line otherwise). Defaults to
+            False.
 
     Returns:
         SyntheticVGGSoundAVEL: The generator, for checking values.
@@ -266,8 +273,9 @@ def generate_synthetic_vggsound_avel(
     synthetic = SyntheticVGGSoundAVEL(num_videos, num_classes, seed)
     synthetic.write_meta(out_dir)
     if layout in ('zip', 'both'):
-        synthetic.write_zips(out_dir)
+        synthetic.write_zips(out_dir, show_progress=show_progress)
     if layout in ('hdf5', 'both'):
         synthetic.write_hdf5(
-            os.path.join(out_dir, DEFAULT_HDF5_DIR), progress=progress)
+            os.path.join(out_dir, DEFAULT_HDF5_DIR),
+            show_progress=show_progress)
     return synthetic

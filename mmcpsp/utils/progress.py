@@ -36,6 +36,8 @@ class Progress:
             ``sys.stderr``.
         enabled (bool, optional): Draw the bar. Defaults to None, meaning
             whether ``stream`` is a terminal.
+        summary (bool): Write the summary line at the end. Defaults to
+            True; with ``enabled=False`` as well, nothing is written.
     """
 
     def __init__(self,
@@ -43,7 +45,9 @@ class Progress:
                  description: str,
                  unit: str = 'items',
                  stream: Optional[IO] = None,
-                 enabled: Optional[bool] = None) -> None:
+                 enabled: Optional[bool] = None,
+                 summary: bool = True) -> None:
+        self.summary = summary
         self.total = int(total)
         self.description = description
         self.unit = unit
@@ -70,13 +74,25 @@ class Progress:
         """Seconds since the start."""
         return time.perf_counter() - self._start
 
+    def status(self) -> str:
+        """``'2/3 runs, 310 s elapsed, ETA 155 s'``: for tools whose
+        work prints its own output, where a redrawn bar would not read."""
+        elapsed = self.elapsed
+        text = f'{self.completed}/{self.total} {self.unit}, ' \
+            f'{elapsed:.0f} s elapsed'
+        if 0 < self.completed < self.total:
+            eta = elapsed * (self.total - self.completed) / self.completed
+            text += f', ETA {eta:.0f} s'
+        return text
+
     def close(self) -> None:
         """End the bar and write the summary line."""
         if self._bar is not None:
             self.stream.write('\n')
-        self.stream.write(
-            f'{self.description}: '
-            f'{format_rate(self.completed, self.elapsed, self.unit)}\n')
+        if self.summary:
+            self.stream.write(
+                f'{self.description}: '
+                f'{format_rate(self.completed, self.elapsed, self.unit)}\n')
         self.stream.flush()
 
     def __enter__(self) -> 'Progress':
@@ -94,9 +110,12 @@ def track(iterable: Iterable[Item],
           description: str,
           unit: str = 'items',
           stream: Optional[IO] = None,
-          enabled: Optional[bool] = None) -> Iterator[Item]:
-    """Yield the items of ``iterable`` while showing a :class:`Progress`."""
-    with Progress(total, description, unit, stream, enabled) as progress:
+          enabled: Optional[bool] = None,
+          summary: bool = True) -> Iterator[Item]:
+    """Yield the items of ``iterable`` while showing a :class:`Progress`
+    (arguments as there)."""
+    with Progress(total, description, unit, stream, enabled,
+                  summary) as progress:
         for item in iterable:
             yield item
             progress.update()

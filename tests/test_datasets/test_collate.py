@@ -53,3 +53,20 @@ class TestAVELCollate(TestCase):
                 torch.equal(sample.gt_segment_labels,
                             torch.arange(10) + index))
             self.assertEqual(sample.sample_idx, index)
+
+    def test_labels_own_their_memory(self):
+        """A prediction must never hold (or pickle) a batch's storage."""
+        collate = FUNCTIONS.get('avel_collate')
+        batch = collate([packed(i) for i in range(4)])
+        data = MODELS.build(dict(type='AVELDataPreprocessor'))(batch)
+        for sample in data['data_samples']:
+            labels = sample.gt_segment_labels
+            self.assertEqual(labels.untyped_storage().nbytes(),
+                             labels.numel() * labels.element_size())
+
+    def test_passes_a_gathered_batch_on(self):
+        from mmcpsp.datasets.preload import PreloadedBatch
+        batch = PreloadedBatch(inputs={}, data_samples=[])
+        self.assertIs(FUNCTIONS.get('avel_collate')(batch), batch)
+        with self.assertRaisesRegex(TypeError, 'avel_collate'):
+            batch[0]

@@ -184,8 +184,12 @@ class TestGenerateSyntheticAVE:
         assert tool.main([out, '--num-videos', '30', '--num-noisy', '2',
                           '--compression', 'gzip',
                           '--annotation-header']) == 0
-        printed = capsys.readouterr().out
+        captured = capsys.readouterr()
+        printed = captured.out
         assert 'wrote 30 videos (train 24, val 3, test 3)' in printed
+        assert 'Writing visual_feature.h5: 30 videos in ' in captured.err
+        assert 'Writing visual_feature_noisy.h5: 2 videos in ' in (
+            captured.err)
         assert 'MiB on disk' in printed
         assert tool.main([out, '--num-videos', '30']) == 1
         assert 'refusing to overwrite' in capsys.readouterr().err

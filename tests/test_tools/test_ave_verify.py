@@ -1,6 +1,7 @@
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import tracemalloc
 
@@ -60,8 +61,14 @@ class TestVerifyAVE:
     def test_clean_folder(self, verify_tool, tiny_ave_root, capsys):
         assert verify_tool.main([tiny_ave_root, '--supervision',
                                  'weakly']) == 0
-        out = capsys.readouterr().out
+        captured = capsys.readouterr()
+        out = captured.out
         assert 'no problems found' in out
+        # The value passes show progress: off a terminal, a summary each.
+        for name in ('audio_feature.h5', 'visual_feature.h5'):
+            assert re.search(rf'Checking the values of \S+{name}: 50 rows '
+                             r'in [\d.]+ s \([\d.]+ rows/s\)',
+                             captured.err), captured.err
         for line in ('Annotations.txt: 50 videos, 28 categories',
                      'train_order.h5: 40 videos', 'splits disjoint',
                      'splits cover all rows',

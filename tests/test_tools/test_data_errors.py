@@ -4,6 +4,7 @@ import shutil
 
 import h5py
 import numpy as np
+import pytest
 from tool_runner import CONFIG, run_tool, small_run_options
 
 
@@ -32,18 +33,29 @@ def test_missing_file_is_one_message_before_training(tiny_ave_root,
     assert not os.path.exists(str(tmp_path / 'work' / 'epoch_1.pth'))
 
 
-def test_bad_sample_in_a_worker_is_one_message(tiny_ave_root, tmp_path):
-    data_root = copy_data(tiny_ave_root, str(tmp_path / 'data'))
+def poison_first_train_row(data_root: str) -> int:
     with h5py.File(os.path.join(data_root, 'train_order.h5'), 'r') as f:
         first_train_row = int(f['order'][0])
     with h5py.File(os.path.join(data_root, 'visual_feature.h5'), 'r+') as f:
         sample = f['avadataset'][first_train_row]
         sample[0, 0, 0, 0] = np.nan
         f['avadataset'][first_train_row] = sample
-    options = small_run_options(data_root) + [
-        'train_dataloader.num_workers=2',
-        'train_dataloader.persistent_workers=True'
-    ]
+    return first_train_row
+
+
+@pytest.mark.parametrize('loader', ['preload', 'workers'])
+def test_bad_sample_is_one_message(tiny_ave_root, tmp_path, loader):
+    """Found while preloading (the configs' default), or in a DataLoader
+    worker when streaming from disk."""
+    data_root = copy_data(tiny_ave_root, str(tmp_path / 'data'))
+    first_train_row = poison_first_train_row(data_root)
+    options = small_run_options(data_root)
+    if loader == 'workers':
+        options += [
+            'train_dataloader.dataset.preload=None',
+            'train_dataloader.num_workers=2',
+            'train_dataloader.persistent_workers=True'
+        ]
     result = run_tool([
         'tools/train.py', CONFIG, '--work-dir',
         str(tmp_path / 'work'), '--cfg-options', *options

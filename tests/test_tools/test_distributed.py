@@ -41,6 +41,9 @@ def test_dist_train_trains_and_validates_on_two_processes(dist_trained):
     assert 'GPU number: 2' in log  # mmengine's name for the world size
     # 40 training videos, 8 per batch on each of two ranks: 3 iterations.
     assert 'Epoch(train) [1][3/3]' in log
+    # The configs preload: one copy per machine, mapped by both processes.
+    assert ('Preloaded the train split of' in log
+            and 'shared by the 2 processes of this machine' in log)
     metrics = [
         r for r in read_scalars(dist_trained) if 'avel/segment_acc' in r
     ]

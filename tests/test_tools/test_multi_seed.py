@@ -26,3 +26,7 @@ def test_two_seeds_report_each_run_and_mean_std(tiny_ave_root, tmp_path):
     summary = (f'avel/segment_acc: mean {statistics.fmean(accuracies):.2f} '
                f'std {statistics.stdev(accuracies):.2f} over 2 seeds')
     assert summary in result.stdout
+    assert re.search(r'^seed 1: avel/segment_acc [\d.]+ \(1/2 runs, \d+ s '
+                     r'elapsed, ETA \d+ s\)$', result.stdout, re.MULTILINE)
+    assert re.search(r'^seed 2: avel/segment_acc [\d.]+ \(2/2 runs, ',
+                     result.stdout, re.MULTILINE)

@@ -2,6 +2,7 @@ import hashlib
 import importlib.util
 import multiprocessing
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -181,6 +182,14 @@ def test_bad_zip_stops_the_conversion(source, tmp_path, capsys):
     error = capsys.readouterr().err
     assert str(src / 'labels' / video_id) in error
     assert 'truncated or corrupt zip' in error
+
+
+def test_progress_with_rate(source, tmp_path, capsys):
+    assert convert.main([str(source), str(tmp_path / 'out'),
+                         '--batch-videos', '4']) == 0
+    err = capsys.readouterr().err
+    assert re.search(r'^Converting: \d+ videos in [\d.]+ s \([\d.]+ '
+                     r'videos/s\)$', err, re.MULTILINE), err
 
 
 def test_finished_conversion_is_left_alone(straight, source, capsys):

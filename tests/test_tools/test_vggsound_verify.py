@@ -56,9 +56,22 @@ def problems(output):
 @pytest.mark.parametrize('layout', ['zip', 'hdf5'])
 def test_clean_data_root(pristine, layout, capsys):
     assert verify.main([str(pristine), '--layout', layout]) == 0
-    output = capsys.readouterr().out
+    captured = capsys.readouterr()
+    output = captured.out
     assert 'OK' in output and problems(output) == []
     assert 'train 8, val 2, test 2' in output
+    # Off a terminal, each long pass ends with one line of its rate.
+    expected = ('Reading the zips: 12 videos in ' if layout == 'zip' else
+                'visual.h5: 12 rows in ')
+    assert expected in captured.err, captured.err
+
+
+def test_generator_shows_progress(tmp_path, capsys):
+    assert generate.main([str(tmp_path / 'g'), '--num-videos', '3',
+                          '--layout', 'both']) == 0
+    err = capsys.readouterr().err
+    assert 'Writing zips: 3 videos in ' in err
+    assert 'Writing HDF5: 3 videos in ' in err
 
 
 def test_lists_every_problem_and_writes_nothing(root, capsys):

@@ -35,6 +35,22 @@ class TestProgress(TestCase):
                 raise KeyError('x')
         self.assertEqual(stream.getvalue(), '')
 
+    def test_silent(self):
+        stream = io.StringIO()
+        with Progress(2, 'Reading', stream=stream, enabled=False,
+                      summary=False) as progress:
+            progress.update(2)
+        self.assertEqual(stream.getvalue(), '')
+
     def test_format_rate(self):
         self.assertEqual(format_rate(1234, 2.0, 'videos'),
                          '1,234 videos in 2.0 s (617.0 videos/s)')
+
+    def test_status_for_tools_with_their_own_output(self):
+        progress = Progress(3, 'Seeds', 'runs', io.StringIO(), enabled=False)
+        progress.update()
+        status = progress.status()
+        self.assertTrue(status.startswith('1/3 runs, '), status)
+        self.assertIn('ETA', status)
+        progress.update(2)
+        self.assertNotIn('ETA', progress.status())

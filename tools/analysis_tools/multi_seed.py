@@ -21,6 +21,8 @@ from typing import List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METRIC = 'avel/segment_acc'
+sys.path.insert(0, ROOT)
+from mmcpsp.utils import Progress  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -70,6 +72,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     cfg_options = ['--cfg-options', *args.cfg_options] \
         if args.cfg_options else []
     rows = []
+    # Training prints its own log: progress is one status line per seed.
+    progress = Progress(len(args.seeds), 'Seeds', 'runs', enabled=False)
     for seed in args.seeds:
         run_dir = osp.abspath(osp.join(args.work_dir, f'seed_{seed}'))
         run([
@@ -86,6 +90,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         with open(metrics_file) as f:
             rows.append((seed, osp.basename(checkpoint),
                          float(json.load(f)[args.metric])))
+        progress.update()
+        print(f'seed {seed}: {args.metric} {rows[-1][2]:.2f} '
+              f'({progress.status()})', flush=True)
+    progress.close()
     print(f'\n{"seed":>6}  {args.metric:>18}  checkpoint')
     for seed, checkpoint, accuracy in rows:
         print(f'{seed:>6}  {accuracy:>18.2f}  {checkpoint}')

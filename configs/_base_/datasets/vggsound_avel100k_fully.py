@@ -5,13 +5,12 @@ dataset_type = 'VGGSoundAVELDataset'
 data_root = 'data/vggsound_avel100k'
 # dtype of the features handed to the model ('float64' for a float64 model).
 feature_dtype = 'float32'
-# Batches travel from the workers as a few stacked tensors. reuse_memory=True
-# (avel_collate's default, used by the AVE configs) writes them into reused
-# shared-memory slots: about 1.5x faster loading here, but each worker then
-# keeps about two batches (2 x 122 MiB at batch size 64) mapped. Off, a pass
-# over VGGSound-AVEL100k stays within 1.5 GB above the interpreter by every
-# measure; see tools/data/vggsound_avel/README.md.
-collate = dict(type='avel_collate', reuse_memory=False)
+# Too large to hold in memory (about 200 GB of visual maps in float32): the
+# features stream from disk through DataLoader workers, and a batch leaves a
+# worker as a few stacked tensors (avel_collate). pin_memory speeds up the
+# copy to a GPU and is ignored without one. A small subset can be preloaded
+# like AVE: dataset=dict(preload='ram') and num_workers=0.
+collate = dict(type='avel_collate')
 
 train_pipeline = [
     dict(type='LoadVGGSoundAVELFeatures', dtype=feature_dtype),
@@ -23,6 +22,7 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=2,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=collate,
     dataset=dict(
@@ -35,6 +35,7 @@ val_dataloader = dict(
     batch_size=64,
     num_workers=2,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=collate,
     dataset=dict(
@@ -48,6 +49,7 @@ test_dataloader = dict(
     batch_size=64,
     num_workers=2,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=collate,
     dataset=dict(

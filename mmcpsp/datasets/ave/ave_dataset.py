@@ -1,5 +1,5 @@
 import os
-from typing import Callable, List, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -7,6 +7,7 @@ from mmengine.dataset import BaseDataset
 from mmcpsp.registry import DATASETS, TRANSFORMS
 
 from ..constants import SPLITS, SUPERVISIONS
+from ..preload import PreloadMixin
 from . import files
 from .annotations import (
     ANNOTATION_FILE,
@@ -17,7 +18,7 @@ from .annotations import (
 
 
 @DATASETS.register_module()
-class AVEDataset(BaseDataset):
+class AVEDataset(PreloadMixin, BaseDataset):
     """The AVE dataset (Tian et al., ECCV 2018) read from its release files.
 
     ``data_root`` holds the HDF5 files as distributed (see
@@ -40,9 +41,10 @@ class AVEDataset(BaseDataset):
     before a training step runs (the visual features' values are checked
     when a sample is read, and in full by ``tools/data/ave/verify.py``).
 
-    Class index = order of first appearance of the category in
-    ``Annotations.txt``, whose categories must be AVE's 28 (or those of
-    ``metainfo['classes']`` when given). ``metainfo`` has ``classes`` (the
+    Class index = position of the category among AVE's 28 in their
+    canonical order (:data:`~mmcpsp.datasets.ave.AVE_CATEGORIES`), or
+    among ``metainfo['classes']`` when given, whatever subset of them
+    ``Annotations.txt`` holds. ``metainfo`` has ``classes`` (the
     C categories, then ``'background'``), ``num_classes`` (C) and
     ``background_index`` (C).
 
@@ -56,6 +58,17 @@ class AVEDataset(BaseDataset):
             supervised training only). Defaults to False.
         annotation_file (str): Annotation file, relative to ``data_root``.
             Defaults to ``'Annotations.txt'``.
+        preload (str, optional): Hold the split's features in memory,
+            read once when the dataset is fully initialised and served as
+            one gather per batch (no DataLoader workers): ``'ram'``,
+            ``'cuda'`` (the current CUDA device), ``'cuda:N'`` or
+            ``'auto'`` (CUDA when available, else RAM). Defaults to None
+            (read from disk per sample). See
+            :class:`~mmcpsp.datasets.preload.PreloadMixin`.
+        preload_dtype (str, optional): Storage dtype of the preloaded
+            features, e.g. ``'float16'`` to halve the memory; batches come
+            in the loading transform's dtype. Defaults to None (that
+            dtype).
         test_mode (bool): Defaults to False.
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
             (e.g. ``lazy_init``, ``indices``, ``metainfo``).
@@ -68,6 +81,8 @@ class AVEDataset(BaseDataset):
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  use_noisy: bool = False,
                  annotation_file: str = ANNOTATION_FILE,
+                 preload: Optional[str] = None,
+                 preload_dtype: Optional[str] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
         if split not in SPLITS:
@@ -82,6 +97,7 @@ class AVEDataset(BaseDataset):
                 'applies only to supervision="weakly", split="train"; got '
                 f'supervision={supervision!r}, split={split!r}')
         self.split = split
+        self._init_preload(preload, preload_dtype)
         self.supervision = supervision
         self.use_noisy = use_noisy
         self.annotation_path = os.path.join(data_root, annotation_file)

@@ -132,7 +132,8 @@ def check_feature_file(path: str,
                        num_rows: Optional[int],
                        check_values: bool,
                        rows_note: str = ROWS_NOTE,
-                       max_bytes: int = DEFAULT_BLOCK_BYTES
+                       max_bytes: int = DEFAULT_BLOCK_BYTES,
+                       show_progress: bool = False
                        ) -> Tuple[Tuple[int, ...], np.dtype]:
     """Check a feature file: key, shape, floating dtype and, when
     ``check_values``, finiteness in one streaming pass.
@@ -145,6 +146,8 @@ def check_feature_file(path: str,
         rows_note (str): Why ``num_rows`` rows are expected, for the
             message. Defaults to one per video of Annotations.txt.
         max_bytes (int): Memory bound of the streaming pass.
+        show_progress (bool): Show the progress of the value pass. Defaults
+            to False.
 
     Returns:
         tuple: The dataset's shape and dtype.
@@ -156,7 +159,8 @@ def check_feature_file(path: str,
                        rows_note)
         check_dtype(dataset, 'f', path, FEATURE_KEY, 'floating-point values')
         if check_values:
-            check_dataset_finite(dataset, path, FEATURE_KEY, max_bytes)
+            check_dataset_finite(dataset, path, FEATURE_KEY, max_bytes,
+                                 show_progress)
         return dataset.shape, dataset.dtype
 
 

@@ -13,10 +13,11 @@ from mmcpsp.structures import GT_SEGMENT_LABELS, GT_VIDEO_LABEL
 class PackAVELInputs(BaseTransform):
     """Pack audio-visual features and per-segment labels for the model.
 
-    Required keys: ``audio`` (array [T, 128]) and ``visual`` (array
-    [T, H, W, Cv], channels last). Optional keys: ``segment_labels`` (int
-    array [T], background = C) goes to ``gt_segment_labels`` and
-    ``video_label`` (int) to ``gt_video_label`` of the data sample.
+    Required keys: ``audio`` (array or tensor [T, Ca]) and ``visual``
+    (array or tensor [T, H, W, Cv], channels last). Optional keys:
+    ``segment_labels`` (int array [T], background = C) goes to
+    ``gt_segment_labels`` and ``video_label`` (int) to ``gt_video_label``
+    of the data sample.
 
     Args:
         meta_keys (Sequence[str]): Keys of ``results`` copied into the
@@ -29,26 +30,33 @@ class PackAVELInputs(BaseTransform):
                                              'num_classes')) -> None:
         self.meta_keys = tuple(meta_keys)
 
-    def transform(self, results: dict) -> dict:
-        inputs = {
-            key: torch.from_numpy(np.ascontiguousarray(results[key]))
-            for key in ('audio', 'visual')
-        }
+    def pack_data_sample(self, results: dict) -> ActionDataSample:
+        """The data sample of ``results``: labels and meta, no features.
+
+        Label tensors are new tensors, so a data sample (and a prediction
+        made from it) never shares memory with the dataset or a batch.
+        """
         data_sample = ActionDataSample()
-        if results.get('segment_labels') is not None:
-            data_sample.set_field(
-                torch.as_tensor(results['segment_labels'], dtype=torch.long),
-                GT_SEGMENT_LABELS,
-                dtype=torch.Tensor)
-        if results.get('video_label') is not None:
-            data_sample.set_field(
-                torch.as_tensor(results['video_label'], dtype=torch.long),
-                GT_VIDEO_LABEL,
-                dtype=torch.Tensor)
+        for key, field in (('segment_labels', GT_SEGMENT_LABELS),
+                           ('video_label', GT_VIDEO_LABEL)):
+            if results.get(key) is not None:
+                data_sample.set_field(
+                    torch.as_tensor(results[key], dtype=torch.long).clone(),
+                    field,
+                    dtype=torch.Tensor)
         data_sample.set_metainfo(
             {key: results[key]
              for key in self.meta_keys if key in results})
-        return dict(inputs=inputs, data_samples=data_sample)
+        return data_sample
+
+    def transform(self, results: dict) -> dict:
+        inputs = {
+            key: results[key] if isinstance(results[key], torch.Tensor) else
+            torch.from_numpy(np.ascontiguousarray(results[key]))
+            for key in ('audio', 'visual')
+        }
+        return dict(
+            inputs=inputs, data_samples=self.pack_data_sample(results))
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'

@@ -5,10 +5,9 @@ from mmcv.transforms import BaseTransform
 
 from mmcpsp.registry import TRANSFORMS
 
-from ..array_pool import ArrayRecycler
 from ..ave.files import AUDIO_ROW_SHAPE, FEATURE_KEY, VISUAL_ROW_SHAPE
-from ..errors import DataValidationError
 from ..h5_utils import H5RowReader
+from ..validation import check_finite
 from .process_local import ProcessLocalState
 
 
@@ -20,9 +19,7 @@ class LoadAVEFeatures(ProcessLocalState, BaseTransform):
     them: handles are cached per process id, so each forked DataLoader
     worker opens its own, and the transform pickles without them.
     Contiguous files are read with one ``pread`` per row, compressed or
-    chunked ones through h5py. The output arrays come from an
-    :class:`~mmcpsp.datasets.array_pool.ArrayRecycler`: memory of earlier
-    samples is reused once nothing holds them. A row with NaN or infinite values raises
+    chunked ones through h5py. A row with NaN or infinite values raises
     :class:`DataValidationError` naming the file and row.
 
     Required keys: ``audio_path``, ``visual_path`` (HDF5 files with key
@@ -45,13 +42,12 @@ class LoadAVEFeatures(ProcessLocalState, BaseTransform):
                 f'dtype must be a floating-point type, got {dtype!r}')
         self._start_process_state()
 
-    _process_local = ('_readers', '_buffers', '_outputs')
+    _process_local = ('_readers', '_buffers')
 
     def _reset_process_state(self) -> None:
         self._readers: Dict[str, H5RowReader] = {}
         self._buffers: Dict[Tuple[Tuple[int, ...], np.dtype],
                             np.ndarray] = {}
-        self._outputs = ArrayRecycler()
 
     def _reader(self, path: str, row_shape: Sequence[int]) -> H5RowReader:
         self._check_process()
@@ -65,8 +61,7 @@ class LoadAVEFeatures(ProcessLocalState, BaseTransform):
               row: int) -> np.ndarray:
         reader = self._reader(path, row_shape)
         if reader.dtype == self.dtype:
-            features = reader.read(row,
-                                   self._outputs.empty(row_shape, self.dtype))
+            features = reader.read(row, np.empty(row_shape, self.dtype))
         else:
             # The file's dtype is read into a buffer reused across calls
             # and cast once into the output array.
@@ -76,15 +71,12 @@ class LoadAVEFeatures(ProcessLocalState, BaseTransform):
                 buffer = self._buffers[key] = np.empty(row_shape,
                                                        reader.dtype)
             reader.read(row, buffer)
-            features = self._outputs.empty(row_shape, self.dtype)
+            features = np.empty(row_shape, self.dtype)
             with np.errstate(over='ignore'):
                 np.copyto(features, buffer, casting='unsafe')
-        if not np.isfinite(features).all():
-            count = int(features.size - np.isfinite(features).sum())
-            raise DataValidationError(
-                path, f'finite values (as {self.dtype})',
-                f'{count} NaN or infinite value(s)', key=FEATURE_KEY,
-                row=row)
+        # Checked after the cast, which may overflow a narrower dtype.
+        check_finite(features, path, key=FEATURE_KEY, row=row,
+                     expected=f'finite values (as {self.dtype})')
         return features
 
     def transform(self, results: dict) -> dict:

@@ -7,6 +7,7 @@ from mmcpsp.registry import DATASETS
 
 from ..constants import SPLITS, SUPERVISIONS
 from ..errors import DataValidationError
+from ..preload import PreloadMixin
 from .format import (
     DEFAULT_CATEGORIES_FILE,
     DEFAULT_META_FILE,
@@ -28,7 +29,7 @@ LAYOUTS = ('auto', 'zip', 'hdf5')
 
 
 @DATASETS.register_module()
-class VGGSoundAVELDataset(BaseDataset):
+class VGGSoundAVELDataset(PreloadMixin, BaseDataset):
     """VGGSound-AVEL100k (or -50k) for audio-visual event localization.
 
     Reads the files as the authors distribute them (see
@@ -74,6 +75,17 @@ class VGGSoundAVELDataset(BaseDataset):
             ``data_root``. Defaults to ``'hdf5'``.
         num_classes (int, optional): Number of lines the categories file
             must have; None accepts any. Defaults to 141.
+        preload (str, optional): Hold the split's features in memory,
+            read once when the dataset is fully initialised and served as
+            one gather per batch (no DataLoader workers): ``'ram'``,
+            ``'cuda'`` (the current CUDA device), ``'cuda:N'`` or
+            ``'auto'`` (CUDA when available, else RAM). Defaults to None
+            (read from disk per sample). See
+            :class:`~mmcpsp.datasets.preload.PreloadMixin`.
+        preload_dtype (str, optional): Storage dtype of the preloaded
+            features, e.g. ``'float16'`` to halve the memory; batches come
+            in the loading transform's dtype. Defaults to None (that
+            dtype).
         test_mode (bool): Passed to ``BaseDataset``. Defaults to False.
         **kwargs: Other ``BaseDataset`` arguments (``indices``,
             ``serialize_data``, ``lazy_init``, ``max_refetch``).
@@ -90,6 +102,8 @@ class VGGSoundAVELDataset(BaseDataset):
                  zip_dirs: Optional[Dict[str, str]] = None,
                  hdf5_dir: str = DEFAULT_HDF5_DIR,
                  num_classes: Optional[int] = NUM_CLASSES,
+                 preload: Optional[str] = None,
+                 preload_dtype: Optional[str] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
         if split not in SPLITS:
@@ -105,6 +119,7 @@ class VGGSoundAVELDataset(BaseDataset):
             raise ValueError(f'zip_dirs keys must be among '
                              f'{tuple(DEFAULT_ZIP_DIRS)}, got {unknown}')
         self.split = split
+        self._init_preload(preload, preload_dtype)
         self.supervision = supervision
         self.meta_path = os.path.join(data_root, meta_file)
         self.categories_path = os.path.join(data_root, categories_file)

@@ -63,8 +63,11 @@ class AVELDataPreprocessor(BaseDataPreprocessor):
             for name, features in data['inputs'].items()
         }
         data_samples = data.get('data_samples')
-        # avel_collate carries the labels stacked: back into the samples.
+        # avel_collate carries the labels stacked: back into the samples,
+        # each a tensor of its own, so that a prediction kept after the
+        # step never holds the batch's memory (nor pickles all of it).
         for field, stacked in data.get(BATCH_LABELS, {}).items():
             for data_sample, value in zip(data_samples, stacked):
-                data_sample.set_field(value, field, dtype=torch.Tensor)
+                data_sample.set_field(value.clone(), field,
+                                      dtype=torch.Tensor)
         return dict(inputs=inputs, data_samples=data_samples)

@@ -250,12 +250,15 @@ class CPSPHead(BaseModule):
             data_samples = [
                 ActionDataSample() for _ in range(event_logits.shape[0])
             ]
+        # Each prediction gets tensors of its own: a row view would keep
+        # (and pickle) the whole batch's storage.
         for data_sample, labels, event_probs, category_probs in zip(
                 data_samples, segment_labels, event_scores, category_scores):
             data_sample.set_field(
-                labels, PRED_SEGMENT_LABELS, dtype=torch.Tensor)
+                labels.clone(), PRED_SEGMENT_LABELS, dtype=torch.Tensor)
             data_sample.set_field(
-                event_probs, PRED_EVENT_SCORES, dtype=torch.Tensor)
+                event_probs.clone(), PRED_EVENT_SCORES, dtype=torch.Tensor)
             data_sample.set_field(
-                category_probs, PRED_CATEGORY_SCORES, dtype=torch.Tensor)
+                category_probs.clone(), PRED_CATEGORY_SCORES,
+                dtype=torch.Tensor)
         return list(data_samples)

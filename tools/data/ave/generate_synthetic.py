@@ -79,7 +79,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             right_labels=args.right_labels,
             annotation_header=args.annotation_header,
             num_noisy=args.num_noisy,
-            overwrite=args.overwrite)
+            overwrite=args.overwrite,
+            show_progress=True)
     except (OSError, ValueError) as exc:
         # OSError: existing files or an incomplete --meta-dir; ValueError:
         # bad arguments or a bad meta file (DataValidationError).

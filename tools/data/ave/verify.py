@@ -111,6 +111,7 @@ def verify(data_root: str,
             check_values=True,
             rows_note=rows_note,
             max_bytes=max_bytes,
+            show_progress=True,
             describe=lambda found: f'{found[0]} {found[1]}, all finite')
 
     feature_check(files.AUDIO_FILE, files.AUDIO_ROW_SHAPE, num_rows)
@@ -177,8 +178,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    # Said first: the value checks read every feature file (7.7 GB of
+    # visual features for the release), with their progress on stderr.
+    print(f'AVE folder {args.data_root} ({args.supervision} supervision)',
+          flush=True)
     report = verify(args.data_root, args.supervision, args.block_mib << 20)
-    print(f'AVE folder {args.data_root} ({args.supervision} supervision)')
     for line in report.passed:
         print(f'  ok       {line}')
     for line in report.notes:

@@ -47,6 +47,7 @@ from mmcpsp.datasets.vggsound_avel.hdf5 import (
     write_index,
 )
 from mmcpsp.datasets.vggsound_avel.safe_pickle import load_zipped_array
+from mmcpsp.utils import Progress
 
 PROGRESS_FILE = '.convert_progress.json'
 EXIT_STOPPED = 3
@@ -194,7 +195,8 @@ class Converter:
         start = self._start()
         self.first_row = start
         batch = self.args.batch_videos
-        with FeatureFileWriter(self.dst) as writer:
+        progress = Progress(num_videos - start, 'Converting', 'videos')
+        with FeatureFileWriter(self.dst) as writer, progress:
             for first in range(start, num_videos, batch):
                 last = min(first + batch, num_videos)
                 videos = [
@@ -213,7 +215,7 @@ class Converter:
                     self.progress_path,
                     dict(fingerprint=self.fingerprint, created=True,
                          done=last))
-                print(f'{last}/{num_videos} videos', flush=True)
+                progress.update(last - first)
                 stop_after = self.args.stop_after
                 if stop_after is not None and last >= stop_after and (
                         last < num_videos):

@@ -40,15 +40,9 @@ def main(argv: Optional[List[str]] = None) -> int:
               file=sys.stderr)
         return 1
     began = time.perf_counter()
-
-    def report(done: int) -> None:
-        if done % 10000 < 64 or done == args.num_videos:
-            print(f'{done}/{args.num_videos} videos written to HDF5 '
-                  f'({time.perf_counter() - began:.0f} s)', flush=True)
-
     generate_synthetic_vggsound_avel(
         args.out, args.num_videos, layout=args.layout, seed=args.seed,
-        num_classes=args.num_classes, progress=report)
+        num_classes=args.num_classes, show_progress=True)
     print(f'Wrote {args.num_videos} synthetic videos ({args.layout}) to '
           f'{args.out} in {time.perf_counter() - began:.1f} s')
     return 0

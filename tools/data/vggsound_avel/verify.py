@@ -43,6 +43,7 @@ from mmcpsp.datasets.vggsound_avel.hdf5 import (
     read_hdf5_index,
 )
 from mmcpsp.datasets.vggsound_avel.safe_pickle import load_zipped_array
+from mmcpsp.utils import track
 
 _ZIP_CHECKS = dict(audio=fit_audio, visual=to_channels_last,
                    label=to_event_mask)
@@ -82,11 +83,6 @@ class Verifier:
         self.problems.append(str(error))
         print(f'PROBLEM: {error}', flush=True)
 
-    def _progress(self, done: int, total: int) -> None:
-        if done % 5000 == 0 or done == total:
-            print(f'  read {done}/{total} videos', file=sys.stderr,
-                  flush=True)
-
     def check_zips(self, video_ids: List[str]) -> None:
         for kind, check in _ZIP_CHECKS.items():
             folder = os.path.join(self.args.data_root,
@@ -104,7 +100,8 @@ class Verifier:
                         found='no such file'))
             print(f'{kind}: {len(present)} zips in {folder}')
         to_read = video_ids[:self.args.max_videos]
-        for done, video_id in enumerate(to_read, start=1):
+        for video_id in track(to_read, len(to_read), 'Reading the zips',
+                              'videos'):
             for kind, check in _ZIP_CHECKS.items():
                 path = os.path.join(self.args.data_root,
                                     getattr(self.args, f'{kind}_dir'),
@@ -115,7 +112,6 @@ class Verifier:
                     check(load_zipped_array(path), path)
                 except DataValidationError as error:
                     self.add(error)
-            self._progress(done, len(to_read))
 
     def check_hdf5(self, hdf5_dir: str, video_ids: List[str]) -> None:
         try:
@@ -136,8 +132,8 @@ class Verifier:
             try:
                 with open_h5(paths[kind]) as file:
                     dataset = get_dataset(file, kind, paths[kind])
-                    count, first = find_nonfinite_rows(dataset, paths[kind],
-                                                       kind)
+                    count, first = find_nonfinite_rows(
+                        dataset, paths[kind], kind, show_progress=True)
             except DataValidationError as error:  # an unreadable chunk
                 self.add(error)
                 continue
@@ -148,7 +144,6 @@ class Verifier:
                     expected='finite values',
                     found=f'NaN or infinite values in {count} row(s), the '
                     'first being this one'))
-            print(f'  {kind}: read all {len(indexed)} rows', file=sys.stderr)
         try:
             self._check_hdf5_labels(paths['labels'], indexed)
         except DataValidationError as error:
