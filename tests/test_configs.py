@@ -4,6 +4,7 @@ import math
 import os.path as osp
 import shutil
 
+import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
@@ -19,6 +20,44 @@ CANONICAL = sorted(
     if not path.startswith(osp.join(CONFIG_ROOT, '_base_')))
 ALIASES = sorted(
     osp.basename(path) for path in glob.glob(osp.join(CONFIG_ROOT, '*.py')))
+
+
+@pytest.fixture(scope='module')
+def tiny_ave_videos_root(tmp_path_factory) -> str:
+    from mmcpsp.datasets.ave import AVE_CATEGORIES
+    from mmcpsp.testing import write_ave_videos
+    root = str(tmp_path_factory.mktemp('tiny_ave_videos'))
+    write_ave_videos(root, AVE_CATEGORIES[:3], num_videos=10, fps=1,
+                     size=(32, 32))
+    return root
+
+
+@pytest.fixture(scope='module')
+def tiny_npy_root(tmp_path_factory) -> str:
+    """One video per AVE category, features of other sizes and lengths."""
+    from mmcpsp.datasets.ave import AVE_CATEGORIES
+    root = tmp_path_factory.mktemp('tiny_npy')
+    rng = np.random.default_rng(0)
+    lines = ['video_id,category,split,start,end']
+    for kind, dim in (('audio', 2048), ('visual', 768)):
+        (root / kind).mkdir()
+        for index in range(len(AVE_CATEGORIES)):
+            np.save(root / kind / f'v{index}.npy',
+                    rng.random((8 + index % 5, dim), dtype=np.float32))
+    for index, category in enumerate(AVE_CATEGORIES):
+        split = ('train', 'val', 'test')[index % 3]
+        lines.append(f'v{index},"{category}",{split},{index % 5},10')
+    (root / 'annotations.csv').write_text('\n'.join(lines) + '\n')
+    return str(root)
+
+
+def shrink_video_inputs(cfg: Config) -> None:
+    """One 32 x 32 frame per segment (1 x 1 maps): seconds on CPU."""
+    cfg.model.backbone.num_regions = 1
+    for split in ('train', 'val', 'test'):
+        decode = cfg[f'{split}_dataloader'].dataset.pipeline[0]
+        decode.frames_per_segment = 1
+        decode.frame_size = (32, 32)
 
 
 @pytest.fixture(scope='module')
@@ -45,6 +84,10 @@ def test_every_published_setting_has_a_config():
                 assert f'{algo}_{setting}_{dataset}.py' in aliases
 
 
+#: Last words of aliases that name a backbone variant.
+BACKBONE_TAGS = ('_x3d', )
+
+
 @pytest.mark.parametrize('alias', ALIASES)
 def test_alias_points_at_the_matching_canonical_config(alias):
     """cpsp_fully_vggsound_avel50k.py -> cpsp/cpsp_..._vggsound-avel50k-fully.py"""
@@ -54,17 +97,29 @@ def test_alias_points_at_the_matching_canonical_config(alias):
     canonical = osp.normpath(base_line.split("'")[1])
     assert canonical in CANONICAL
     assert canonical.startswith(f'{algo}/{algo}_')
+    if dataset.endswith(BACKBONE_TAGS):
+        # cpsp_fully_ave_rawvideo_x3d.py: a backbone variant, named in the
+        # backbone field of the canonical name.
+        dataset, tag = dataset.rsplit('_', 1)
+        assert tag in osp.basename(canonical).split('_')[1]
     assert canonical.endswith(f"_{dataset.replace('_', '-')}-{setting}.py")
 
 
 @pytest.mark.parametrize('name', CANONICAL)
-def test_config_builds_and_runs(name, tiny_ave_root, tiny_vggsound_root):
+def test_config_builds_and_runs(name, tiny_ave_root, tiny_vggsound_root,
+                                tiny_ave_videos_root, tiny_npy_root):
     cfg = Config.fromfile(osp.join(CONFIG_ROOT, name))
     assert cfg.default_scope == 'mmcpsp'
     init_default_scope('mmcpsp')
-    is_ave = cfg.train_dataloader.dataset.type == 'AVEDataset'
-    data_root = tiny_ave_root if is_ave else tiny_vggsound_root
-    num_classes = 28 if is_ave else 141
+    dataset_type = cfg.train_dataloader.dataset.type
+    data_root = dict(
+        AVEDataset=tiny_ave_root,
+        AVEVideoDataset=tiny_ave_videos_root,
+        NpyFeatureDataset=tiny_npy_root).get(dataset_type,
+                                             tiny_vggsound_root)
+    num_classes = 141 if data_root == tiny_vggsound_root else 28
+    if dataset_type == 'AVEVideoDataset':
+        shrink_video_inputs(cfg)
     assert cfg.model.head.num_classes == num_classes
 
     model = MODELS.build(cfg.model)

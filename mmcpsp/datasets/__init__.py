@@ -1,11 +1,13 @@
 from .ave import AVEDataset
 from .collate import avel_collate
 from .errors import DataValidationError
+from .npy import NpyFeatureDataset
 from .transforms import *  # noqa: F401,F403
 from .vggsound_avel import VGGSoundAVELDataset
-from .video import AVEVideoDataset
+from .video import AVEVideoDataset, VGGSoundAVELVideoDataset
 
 __all__ = [
     'AVEDataset', 'AVEVideoDataset', 'DataValidationError',
-    'VGGSoundAVELDataset', 'avel_collate'
+    'NpyFeatureDataset', 'VGGSoundAVELDataset', 'VGGSoundAVELVideoDataset',
+    'avel_collate'
 ]

@@ -37,9 +37,9 @@ def write_ave_videos(root: str,
                      sample_rate: int = 16000) -> Dict[str, List[str]]:
     """Write a tiny AVE release of raw videos under ``root``.
 
-    Every category gets at least one video (in category order, as the
-    release groups them), the first videos go to train, then one to val
-    and one to test per round.
+    Every category gets at least one video (rows grouped by category, as
+    in the release); a fifth of the videos (at least one) go to val, as
+    many to test, the others to train.
 
     Args:
         root (str): Output folder.
@@ -86,7 +86,9 @@ def write_ave_videos(root: str,
     with open(osp.join(root, 'Annotations.txt'), 'w') as file:
         file.write('\n'.join(lines) + '\n')
     rows = rng.permutation(num_videos)
-    orders = dict(test=rows[:1], val=rows[1:2], train=rows[2:])
+    held_out = max(1, num_videos // 5)
+    orders = dict(test=rows[:held_out], val=rows[held_out:2 * held_out],
+                  train=rows[2 * held_out:])
     result = dict(lines=lines)
     for split, split_rows in orders.items():
         split_rows = np.sort(split_rows)

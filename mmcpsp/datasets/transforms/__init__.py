@@ -1,10 +1,13 @@
 from .audio import VGGishLogMel
 from .formatting import PackAVELInputs
 from .loading import LoadAVEFeatures
+from .npy_loading import LoadNpyFeatures
+from .vggsound_labels import LoadVGGSoundAVELLabels
 from .vggsound_loading import LoadVGGSoundAVELFeatures
 from .video import DecodeAVSegments, StackSegmentFrames
 
 __all__ = [
-    'DecodeAVSegments', 'LoadAVEFeatures', 'LoadVGGSoundAVELFeatures',
-    'PackAVELInputs', 'StackSegmentFrames', 'VGGishLogMel'
+    'DecodeAVSegments', 'LoadAVEFeatures', 'LoadNpyFeatures',
+    'LoadVGGSoundAVELFeatures', 'LoadVGGSoundAVELLabels', 'PackAVELInputs', 'StackSegmentFrames',
+    'VGGishLogMel'
 ]

@@ -1,3 +1,4 @@
 from .ave_video_dataset import AVEVideoDataset
+from .vggsound_avel_video_dataset import VGGSoundAVELVideoDataset
 
-__all__ = ['AVEVideoDataset']
+__all__ = ['AVEVideoDataset', 'VGGSoundAVELVideoDataset']

@@ -1,6 +1,7 @@
 """Load published weight files from a local path, strictly and safely."""
 import os.path as osp
-from typing import Sequence
+import pickle
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -8,7 +9,8 @@ import torch.nn as nn
 
 def load_local_weights(module: nn.Module,
                        path: str,
-                       drop_prefixes: Sequence[str] = ()) -> None:
+                       drop_prefixes: Sequence[str] = (),
+                       select_prefix: Optional[str] = None) -> None:
     """Load a state-dict file into ``module``; every key must match.
 
     The file is read with ``weights_only=True`` (a published weight file is
@@ -23,6 +25,10 @@ def load_local_weights(module: nn.Module,
             whose ``'state_dict'`` entry is one.
         drop_prefixes (Sequence[str]): Key prefixes to leave out.
             Defaults to ().
+        select_prefix (str, optional): When some keys start with it (e.g.
+            ``'backbone.'`` in an MMAction2 checkpoint), load only those,
+            without it; a file without such keys loads as it is. Defaults
+            to None.
 
     Raises:
         FileNotFoundError: When ``path`` is not a file.
@@ -33,9 +39,22 @@ def load_local_weights(module: nn.Module,
         raise FileNotFoundError(
             f'{path}: no such weight file (weights are read from local '
             'paths only; see tools/data/README.md for where to get them)')
-    state_dict = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        state_dict = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise RuntimeError(
+            f'{path} holds objects other than tensors, which are not '
+            'unpickled (they could run code): save its state_dict alone '
+            f'(torch.save(checkpoint["state_dict"], ...)). {error}') from None
     if 'state_dict' in state_dict:
         state_dict = state_dict['state_dict']
+    if select_prefix and any(key.startswith(select_prefix)
+                             for key in state_dict):
+        state_dict = {
+            key[len(select_prefix):]: value
+            for key, value in state_dict.items()
+            if key.startswith(select_prefix)
+        }
     kept = {
         key: value
         for key, value in state_dict.items()

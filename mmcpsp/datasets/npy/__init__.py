@@ -1,0 +1,3 @@
+from .npy_feature_dataset import NpyFeatureDataset
+
+__all__ = ['NpyFeatureDataset']
