@@ -36,6 +36,7 @@ from mmcpsp.apis import (  # noqa: E402
 )
 from mmcpsp.apis.inference_inputs import (  # noqa: E402
     is_features_file,
+    raw_video_decoding,
     read_event_annotations,
 )
 from mmcpsp.datasets import DataValidationError  # noqa: E402
@@ -61,13 +62,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--out-dir', required=True, help='where to write the JSON and PNGs')
     parser.add_argument(
-        '--audio-weights', help='VGGish weights, for a video input')
+        '--audio-weights',
+        help='VGGish weights, for a video input to a features model')
     parser.add_argument(
-        '--visual-weights', help='VGG-19 weights, for a video input')
+        '--visual-weights',
+        help='VGG-19 weights, for a video input to a features model')
     parser.add_argument(
         '--frames-per-segment', type=int, default=16,
-        help='frames of each second averaged by VGG-19 (the AVE recipe: '
-        '16; fewer is faster)')
+        help='frames of each second averaged by VGG-19 for a features model '
+        '(the AVE recipe: 16; fewer is faster); a model trained on raw '
+        'videos samples them as its config says')
     parser.add_argument(
         '--window', type=int, default=10,
         help='seconds per window: the length of the training clips')
@@ -128,9 +132,13 @@ def main() -> None:
         raise SystemExit('--attention draws over the frames of a video: '
                          'give a video, not a features file.')
     model = init_localizer(args.config, args.checkpoint, args.device)
-    extractor = video_extractor(args) if is_video else None
+    # A model trained on raw videos decodes them itself.
+    reads_features = raw_video_decoding(model.cfg) is None
+    extractor = video_extractor(args) if is_video and reads_features \
+        else None
     try:
-        inputs = load_feature_inputs(args.input, extractor)
+        inputs = load_feature_inputs(args.input, extractor,
+                                     raw_video_decoding(model.cfg))
         if args.annotations:
             spans = read_event_annotations(args.annotations, inputs.name)
             if spans:

@@ -1,4 +1,5 @@
 """Build a localizer from a checkpoint and localize events in any input."""
+import math
 import os
 import warnings
 from pathlib import Path
@@ -23,6 +24,7 @@ from .inference_inputs import (
     FeatureInputs,
     InferenceInputs,
     load_feature_inputs,
+    raw_video_decoding,
 )
 from .sliding_window import predict_sliding_windows
 
@@ -127,7 +129,9 @@ def inference_localizer(model: nn.Module,
 
     Args:
         model (nn.Module): A localizer from :func:`init_localizer`.
-        inputs: A video file (read by ``extractor``), a features file
+        inputs: A video file (decoded as the model's test pipeline does
+            for a model that reads raw videos, else read by ``extractor``),
+            a features file
             (``.npz`` with ``audio`` [N, Ca] and
             ``visual`` [N, H, W, Cv]), a pair ``(audio, visual)`` of arrays
             or ``.npy`` paths, a dict with ``audio`` and ``visual``, a dict
@@ -148,8 +152,9 @@ def inference_localizer(model: nn.Module,
         name and the event probability; the merged events; the annotated
         labels when the input carries them.
     """
-    features = (inputs if isinstance(inputs, FeatureInputs) else
-                load_feature_inputs(inputs, extractor))
+    features = inputs if isinstance(inputs, FeatureInputs) else \
+        load_feature_inputs(inputs, extractor,
+                            raw_video_decoding(getattr(model, 'cfg', None)))
     scores = predict_sliding_windows(
         model,
         features.audio,
@@ -163,8 +168,8 @@ def inference_localizer(model: nn.Module,
     classes = class_names_of(model.dataset_meta)
     attention = scores.get('attention')
     if attention is not None:
-        height, width = features.visual.shape[1:3]
-        attention = attention.reshape(-1, height, width)
+        attention = attention.reshape(
+            (-1, ) + _region_grid(features.visual, attention.shape[1]))
     return LocalizationResult(
         video=features.name,
         classes=classes,
@@ -174,6 +179,18 @@ def inference_localizer(model: nn.Module,
         duration=features.duration,
         gt_segment_labels=features.gt_segment_labels(classes),
         attention=attention)
+
+
+def _region_grid(visual: np.ndarray, num_regions: int) -> Tuple[int, int]:
+    """Rows and columns of the R regions the attention weighs."""
+    if visual.ndim == 4 and visual.shape[1] * visual.shape[2] == num_regions:
+        return tuple(visual.shape[1:3])  # feature maps [N, H, W, Cv]
+    # Frames: the backbone's square map (7 x 7 from 224 x 224).
+    side = math.isqrt(num_regions)
+    if side * side != num_regions:
+        raise ValueError(f'Cannot lay {num_regions} attended regions out '
+                         'on a square map.')
+    return side, side
 
 
 def _merged_labels(model: nn.Module, event_scores: np.ndarray,

@@ -5,13 +5,19 @@ from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine.config import Config
 
 from mmcpsp.datasets.ave import annotations as ave_annotations
 from mmcpsp.datasets.ave import files as ave_files
 from mmcpsp.datasets.transforms import LoadAVEFeatures
 from mmcpsp.structures.localization_result import gt_labels_from_spans
 
-from .feature_extractor import AVFeatureExtractor
+from .feature_extractor import (
+    AVE_FRAME_SIZE,
+    AVFeatureExtractor,
+    DecodedInputs,
+    decode_inputs,
+)
 
 #: A features file: ``audio`` [N, Ca] and ``visual`` [N, H, W, Cv] in one
 #: ``.npz``, or ``audio/NAME.npy`` beside ``visual/NAME.npy`` (the ``npy``
@@ -26,12 +32,15 @@ InferenceInputs = Union[str, os.PathLike, Sequence[ArrayOrPath],
 
 @dataclass
 class FeatureInputs:
-    """Features of one input, ready for the sliding windows.
+    """What the model reads of one input, ready for the sliding windows.
 
     Attributes:
         name (str): Name of the input (file stem or video id).
-        audio (np.ndarray): Audio features [N, Ca].
-        visual (np.ndarray): Visual feature maps [N, H, W, Cv].
+        audio (np.ndarray): Per second: audio features [N, Ca], or log-mel
+            [N, 96, 64] for a model that reads raw videos.
+        visual (np.ndarray): Per second: visual feature maps
+            [N, H, W, Cv], or uint8 frames [N, F, H, W, 3] for a model
+            that reads raw videos.
         duration (float, optional): Length in seconds, when known.
         gt_spans (list[tuple[str, float, float]], optional): Annotated
             events ``(class name, start s, end s)``, when known.
@@ -46,10 +55,10 @@ class FeatureInputs:
     frames: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
-        if self.audio.ndim != 2:
+        if self.audio.ndim < 2:
             raise ValueError('Audio features must be [N, Ca] (one row per '
                              f'second), got shape {self.audio.shape}.')
-        if self.visual.ndim != 4:
+        if self.visual.ndim < 4:
             raise ValueError(
                 'Visual features must be channels-last maps [N, H, W, Cv], '
                 f'got shape {self.visual.shape}.')
@@ -61,6 +70,8 @@ class FeatureInputs:
             raise ValueError(f'{self.name} has no segment.')
         for modality in ('audio', 'visual'):
             array = getattr(self, modality)
+            if array.dtype == np.uint8:
+                continue  # decoded frames, normalised by the model
             if array.dtype.kind != 'f':
                 array = array.astype(np.float32)
             if not np.isfinite(array).all():
@@ -122,22 +133,51 @@ def _from_ave_root(data_root: str, video_id: str) -> FeatureInputs:
         gt_spans=[(category, float(start), float(end))])
 
 
-def _from_video(path: str, extractor: Optional[AVFeatureExtractor]
-                ) -> FeatureInputs:
-    if extractor is None:
+def raw_video_decoding(cfg: Optional[Config]) -> Optional[dict]:
+    """How a model that reads raw videos samples them, else None.
+
+    Such a model's test pipeline starts by decoding (``DecodeAVSegments``);
+    its settings (``frames_per_segment``, ``frame_size``) are returned.
+    """
+    if cfg is None:
+        return None
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    for transform in dataset.get('pipeline', []):
+        if isinstance(transform, dict) and \
+                transform.get('type') == 'DecodeAVSegments':
+            return dict(transform)
+    return None
+
+
+def _decode_for_model(path: str, decoding: dict) -> DecodedInputs:
+    """Frames and log-mel of every second, as the model's pipeline."""
+    frame_size = decoding.get('frame_size', (AVE_FRAME_SIZE, ) * 2)
+    if frame_size is None or frame_size[0] != frame_size[1]:
+        raise ValueError(
+            'Videos of any length are decoded to square frames; the '
+            f'model\'s pipeline asks for frame_size={frame_size}.')
+    return decode_inputs(path, decoding.get('frames_per_segment', 16),
+                         frame_size[0])
+
+
+def _from_video(path: str, extractor: Optional[AVFeatureExtractor],
+                decoding: Optional[dict]) -> FeatureInputs:
+    if decoding is not None:
+        decoded = _decode_for_model(path, decoding)
+        audio, visual = decoded.examples, decoded.frames
+    elif extractor is None:
         raise ValueError(
             f'{path} is read as a video: its features need '
             'extractor=AVFeatureExtractor(audio_weights, visual_weights) '
             '(or give a features file, .npz).')
-    decoded = extractor.decode(path)
-    features = extractor.embed(decoded)
+    else:
+        decoded = extractor.decode(path)
+        features = extractor.embed(decoded)
+        audio, visual = features['audio'], features['visual']
     # The middle one of the frames sampled in each second.
     frames = decoded.frames[:, decoded.frames.shape[1] // 2]
     return FeatureInputs(
-        _name_of(path),
-        features['audio'],
-        features['visual'],
-        duration=float(features['duration']),
+        _name_of(path), audio, visual, duration=float(decoded.duration),
         frames=frames)
 
 
@@ -204,14 +244,17 @@ def is_features_file(inputs: InferenceInputs) -> bool:
 
 def load_feature_inputs(
         inputs: InferenceInputs,
-        extractor: Optional[AVFeatureExtractor] = None) -> FeatureInputs:
+        extractor: Optional[AVFeatureExtractor] = None,
+        decoding: Optional[dict] = None) -> FeatureInputs:
     """Read the features of an input given in any supported form.
 
     Args:
         inputs: One of
 
-            - a video file (any other path), read by ``extractor``, with
-              one frame per second kept in ``frames``;
+            - a video file (any other path): decoded as ``decoding`` says
+              for a model that reads raw videos, else its features
+              computed by ``extractor``; one frame per second is kept in
+              ``frames``;
             - a features file ``NAME.npz`` holding ``audio`` [N, Ca],
               ``visual`` [N, H, W, Cv] and optionally ``duration`` (s);
             - ``ROOT/audio/NAME.npy`` or ``ROOT/visual/NAME.npy``, the
@@ -223,7 +266,10 @@ def load_feature_inputs(
             - a mapping with ``data_root`` (an AVE-format folder) and
               ``video_id``: its features and annotated event.
         extractor (AVFeatureExtractor, optional): Features of videos.
-            Defaults to None (no video input).
+            Defaults to None.
+        decoding (dict, optional): ``DecodeAVSegments`` settings of a
+            model that reads raw videos (:func:`raw_video_decoding`).
+            Defaults to None (a features model).
 
     Returns:
         FeatureInputs: The features, checked.
@@ -236,7 +282,7 @@ def load_feature_inputs(
         return (_from_npz(path) if path.lower().endswith('.npz') else
                 _from_npy_layout(path))
     if isinstance(inputs, (str, os.PathLike)):
-        return _from_video(os.fspath(inputs), extractor)
+        return _from_video(os.fspath(inputs), extractor, decoding)
     if isinstance(inputs, Mapping):
         if 'data_root' in inputs:
             return _from_ave_root(

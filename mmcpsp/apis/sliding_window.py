@@ -6,6 +6,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from mmcpsp.models.backbones import AudioGuidedVisualAttention
 from mmcpsp.structures import PRED_CATEGORY_SCORES, PRED_EVENT_SCORES
 
 
@@ -53,12 +54,14 @@ def _padded_windows(features: np.ndarray, starts: List[int],
 def _record_attention(model: nn.Module, records: List[torch.Tensor]
                       ) -> Iterator[None]:
     """Append the region weights [B * T, R] of every backbone forward."""
-    attention = getattr(getattr(model, 'backbone', None), 'attention', None)
-    if attention is None or not hasattr(attention, 'region_weights'):
+    attention = next((module for module in model.backbone.modules()
+                      if isinstance(module, AudioGuidedVisualAttention)),
+                     None)
+    if attention is None:
         raise ValueError(
             'Attention maps need a backbone with an audio-guided visual '
-            'attention (backbone.attention.region_weights), such as '
-            f'AVGAEncoder; this model has {type(model.backbone).__name__}.')
+            'attention, such as AVGAEncoder or FrameAVGAEncoder; this model '
+            f'has {type(model.backbone).__name__}.')
 
     def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
         # Recomputed from the same inputs: the forward returns only the
@@ -91,8 +94,10 @@ def predict_sliding_windows(model: nn.Module,
 
     Args:
         model (nn.Module): An :class:`AVELLocalizer` in eval mode.
-        audio (np.ndarray): Audio features [N, Ca].
-        visual (np.ndarray): Visual feature maps [N, H, W, Cv].
+        audio (np.ndarray): Audio per second: features [N, Ca] (or what
+            the model reads, e.g. log-mel [N, 96, 64]).
+        visual (np.ndarray): Visual per second: feature maps
+            [N, H, W, Cv] (or frames [N, F, H, W, 3]).
         window (int): T, segments per window. Defaults to 10 (AVE clips).
         stride (int, optional): Segments between windows. Defaults to None,
             meaning ``window`` (no overlap).

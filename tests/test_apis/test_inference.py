@@ -193,3 +193,18 @@ def test_video_of_any_length(model, extractor, tmp_path):
     assert_consistent_result(result, model.head.event_threshold)
     with pytest.raises(ValueError, match='extractor=AVFeatureExtractor'):
         inference_localizer(model, path)
+
+
+def test_raw_video_model_decodes_as_its_pipeline(tmp_path):
+    cfg = Config.fromfile('configs/cpsp_fully_ave_rawvideo.py')
+    cfg.test_dataloader.dataset.pipeline[0].frames_per_segment = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # no class names: generic ones
+        raw_model = init_localizer(cfg)
+    path = str(tmp_path / 'five.mp4')
+    write_test_video(path, [random_image(second) for second in range(5)],
+                     tones=[440, 0, 880, 880, 0])
+    result = inference_localizer(raw_model, path, with_attention=True)
+    assert result.num_segments == 5
+    assert result.attention.shape == (5, 7, 7)
+    assert_consistent_result(result, raw_model.head.event_threshold)
