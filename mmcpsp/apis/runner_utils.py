@@ -32,7 +32,9 @@ def enable_visualization(cfg: Config, show_dir: str,
     """
     if interval < 1:
         raise ValueError(f'interval must be at least 1, got {interval}.')
-    hooks = cfg.setdefault('default_hooks', dict())
+    if cfg.get('default_hooks') is None:
+        cfg.default_hooks = dict()
+    hooks = cfg.default_hooks
     hook = hooks.get('visualization') or dict(type='AVELVisualizationHook')
     hook.update(enable=True, out_dir=show_dir, interval=interval)
     hooks['visualization'] = hook
