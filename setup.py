@@ -95,6 +95,7 @@ setup(
         'importlib-metadata',
         'setuptools<81',
         'h5py>=3.0',
+        'matplotlib',
         'numpy',
         'av>=12.0',
     ],

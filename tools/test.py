@@ -9,7 +9,11 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import dump
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmcpsp.apis import build_runner, run_safely  # noqa: E402
+from mmcpsp.apis import (  # noqa: E402
+    build_runner,
+    enable_visualization,
+    run_safely,
+)
 from mmcpsp.utils import atomic_write  # noqa: E402
 
 
@@ -33,6 +37,14 @@ def parse_args() -> argparse.Namespace:
         help='load the checkpoint even if it needs types beyond those of '
         'runner checkpoints: its pickle may run code, so only for files you '
         'trust')
+    parser.add_argument(
+        '--show-dir',
+        help='write the timeline figure of every test video to this dir')
+    parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='with --show-dir, draw one test video in this many')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -69,6 +81,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.load_from = args.checkpoint
     if args.trust_checkpoint:
         cfg.trust_checkpoint = True
+    if args.show_dir is not None:
+        enable_visualization(cfg, args.show_dir, args.interval)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg

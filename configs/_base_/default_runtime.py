@@ -17,7 +17,10 @@ default_hooks = dict(
     sync_buffers=dict(type='SyncBuffersHook'),
     # Stops at the first NaN or infinite loss, before it is checkpointed;
     # off: --cfg-options default_hooks.non_finite_loss.enabled=False
-    non_finite_loss=dict(type='NonFiniteLossHook'))
+    non_finite_loss=dict(type='NonFiniteLossHook'),
+    # Timeline figures of val/test videos; tools/test.py --show-dir DIR
+    # enables it for every test video.
+    visualization=dict(type='AVELVisualizationHook', enable=False))
 # Reseeds every epoch, so a resumed run repeats an uninterrupted one.
 custom_hooks = [dict(type='EpochSeedHook')]
 
@@ -39,7 +42,7 @@ vis_backends = [
     dict(type='LocalVisBackend'),
     dict(type='OptionalTensorboardVisBackend')
 ]
-visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
+visualizer = dict(type='AVELVisualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'
 load_from = None

@@ -30,6 +30,29 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg)
 
 
+def enable_visualization(cfg: Config, show_dir: str,
+                         interval: int = 1) -> None:
+    """Draw the timeline of test videos into ``show_dir``.
+
+    ``tools/test.py --show-dir`` (MMAction2's convention): the config's
+    ``default_hooks.visualization`` (``AVELVisualizationHook`` when the
+    config has none) is enabled with ``out_dir=show_dir``.
+
+    Args:
+        cfg (Config): The config, changed in place.
+        show_dir (str): Folder of the figures, one ``<video_id>.png`` each.
+        interval (int): Draw one test video in ``interval``. Defaults to 1.
+    """
+    if interval < 1:
+        raise ValueError(f'interval must be at least 1, got {interval}.')
+    if cfg.get('default_hooks') is None:
+        cfg.default_hooks = dict()
+    hooks = cfg.default_hooks
+    hook = hooks.get('visualization') or dict(type='AVELVisualizationHook')
+    hook.update(enable=True, out_dir=show_dir, interval=interval)
+    hooks['visualization'] = hook
+
+
 def reported_message(error: Exception) -> str:
     """The user-facing text of a reported error, wherever it was raised.
 

@@ -1,3 +1,12 @@
+from .localization_result import (
+    BACKGROUND,
+    EventInterval,
+    LocalizationResult,
+    class_names_of,
+    generic_class_names,
+    gt_labels_from_spans,
+    label_runs,
+)
 from .segment_fields import (
     BATCH_LABELS,
     GT_SEGMENT_LABELS,
@@ -15,5 +24,7 @@ __all__ = [
     'BATCH_LABELS', 'GT_SEGMENT_LABELS', 'GT_VIDEO_LABEL',
     'GT_VIDEO_PROB_LABEL', 'PRED_SEGMENT_LABELS', 'PRED_EVENT_SCORES',
     'PRED_CATEGORY_SCORES', 'stack_segment_labels', 'stack_video_labels',
-    'stack_video_prob_labels'
+    'stack_video_prob_labels', 'BACKGROUND', 'EventInterval',
+    'LocalizationResult', 'class_names_of', 'generic_class_names',
+    'gt_labels_from_spans', 'label_runs'
 ]

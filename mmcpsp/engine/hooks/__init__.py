@@ -1,8 +1,9 @@
+from .avel_visualization_hook import AVELVisualizationHook
 from .epoch_seed_hook import EpochSeedHook
 from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
 __all__ = [
-    'EpochSeedHook', 'NonFiniteLossError', 'NonFiniteLossHook',
-    'SafeCheckpointHook'
+    'AVELVisualizationHook', 'EpochSeedHook', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'SafeCheckpointHook'
 ]

@@ -44,6 +44,25 @@ class AudioGuidedVisualAttention(nn.Module):
                       self.visual_hidden):
             nn.init.xavier_uniform_(layer.weight)
 
+    def region_weights(self, audio_embeds: torch.Tensor,
+                       region_feats: torch.Tensor) -> torch.Tensor:
+        """The attention weights ``alpha`` of the regions of every segment.
+
+        Args:
+            audio_embeds (torch.Tensor): Embedded audio [N, Ca].
+            region_feats (torch.Tensor): Region features [N, R, Cv].
+
+        Returns:
+            torch.Tensor: Weights [N, R], summing to 1 over the regions.
+        """
+        visual_hidden = F.relu(self.visual_hidden(region_feats))  # [N, R, H]
+        audio_hidden = F.relu(self.audio_hidden(audio_embeds))  # [N, H]
+        energy = torch.tanh(
+            self.visual_energy(visual_hidden) +
+            self.audio_energy(audio_hidden).unsqueeze(2))  # [N, R, R]
+        region_logits = self.region_score(energy).squeeze(2)  # [N, R]
+        return F.softmax(region_logits, dim=-1)
+
     def forward(self, audio_embeds: torch.Tensor,
                 region_feats: torch.Tensor) -> torch.Tensor:
         """Attend the regions of every segment under its audio.
@@ -55,12 +74,6 @@ class AudioGuidedVisualAttention(nn.Module):
         Returns:
             torch.Tensor: Attended visual features [N, Cv].
         """
-        visual_hidden = F.relu(self.visual_hidden(region_feats))  # [N, R, H]
-        audio_hidden = F.relu(self.audio_hidden(audio_embeds))  # [N, H]
-        energy = torch.tanh(
-            self.visual_energy(visual_hidden) +
-            self.audio_energy(audio_hidden).unsqueeze(2))  # [N, R, R]
-        region_logits = self.region_score(energy).squeeze(2)  # [N, R]
-        region_weights = F.softmax(region_logits, dim=-1)
+        region_weights = self.region_weights(audio_embeds, region_feats)
         return torch.bmm(region_weights.unsqueeze(1),
                          region_feats).squeeze(1)
