@@ -15,6 +15,7 @@ from .segment_fields import (
     PRED_CATEGORY_SCORES,
     PRED_EVENT_SCORES,
     PRED_SEGMENT_LABELS,
+    attach_predictions,
     stack_segment_labels,
     stack_video_labels,
     stack_video_prob_labels,
@@ -23,8 +24,8 @@ from .segment_fields import (
 __all__ = [
     'BATCH_LABELS', 'GT_SEGMENT_LABELS', 'GT_VIDEO_LABEL',
     'GT_VIDEO_PROB_LABEL', 'PRED_SEGMENT_LABELS', 'PRED_EVENT_SCORES',
-    'PRED_CATEGORY_SCORES', 'stack_segment_labels', 'stack_video_labels',
-    'stack_video_prob_labels', 'BACKGROUND', 'EventInterval',
-    'LocalizationResult', 'class_names_of', 'generic_class_names',
-    'gt_labels_from_spans', 'label_runs'
+    'PRED_CATEGORY_SCORES', 'attach_predictions', 'stack_segment_labels',
+    'stack_video_labels', 'stack_video_prob_labels', 'BACKGROUND',
+    'EventInterval', 'LocalizationResult', 'class_names_of',
+    'generic_class_names', 'gt_labels_from_spans', 'label_runs'
 ]

@@ -3,7 +3,7 @@
 ``gt_label`` is not used: MMAction2 reads it as a (multi-)label of the clip.
 Labels are class indices, with background = C (the number of event classes).
 """
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from mmaction.structures import ActionDataSample
@@ -67,3 +67,40 @@ def stack_video_prob_labels(
     return torch.stack(
         [torch.as_tensor(sample.get(GT_VIDEO_PROB_LABEL))
          for sample in data_samples])
+
+
+def attach_predictions(data_samples: Optional[Sequence[ActionDataSample]],
+                       segment_labels: torch.Tensor,
+                       event_scores: torch.Tensor,
+                       category_scores: torch.Tensor
+                       ) -> List[ActionDataSample]:
+    """Set the per-segment predictions of a batch on its data samples.
+
+    Each sample gets tensors of its own: a row view would keep (and pickle)
+    the storage of the whole batch for as long as the prediction is held.
+
+    Args:
+        data_samples (Sequence[ActionDataSample], optional): Samples of the
+            batch, which keep their other fields; None makes new ones.
+        segment_labels (torch.Tensor): Class per segment [B, T], long,
+            background = C.
+        event_scores (torch.Tensor): Event probability per segment [B, T].
+        category_scores (torch.Tensor): Class probabilities [B, C].
+
+    Returns:
+        list[ActionDataSample]: The samples, with ``pred_segment_labels``,
+        ``pred_event_scores`` and ``pred_category_scores``.
+    """
+    if data_samples is None:
+        data_samples = [
+            ActionDataSample() for _ in range(segment_labels.shape[0])
+        ]
+    for data_sample, labels, event_probs, category_probs in zip(
+            data_samples, segment_labels, event_scores, category_scores):
+        data_sample.set_field(
+            labels.clone(), PRED_SEGMENT_LABELS, dtype=torch.Tensor)
+        data_sample.set_field(
+            event_probs.clone(), PRED_EVENT_SCORES, dtype=torch.Tensor)
+        data_sample.set_field(
+            category_probs.clone(), PRED_CATEGORY_SCORES, dtype=torch.Tensor)
+    return list(data_samples)

@@ -4,9 +4,11 @@ import os.path as osp
 import re
 import statistics
 
+import pytest
 from tool_runner import CONFIG, run_tool, small_run_options
 
 
+@pytest.mark.slow
 def test_two_seeds_report_each_run_and_mean_std(tiny_ave_root, tmp_path):
     work_dir = str(tmp_path / 'seeds')
     result = run_tool([

@@ -43,7 +43,11 @@ def data_errors(stderr: str) -> list:
             if line.startswith('Data error:')]
 
 
-@pytest.mark.parametrize('config', CONFIGS)
+@pytest.mark.parametrize('config', [
+    CONFIGS[0],
+    # The same path with other backbones: in the slow target.
+    *(pytest.param(config, marks=pytest.mark.slow) for config in CONFIGS[1:])
+])
 def test_train_then_test(config, ave_videos, tmp_path):
     work_dir = str(tmp_path / 'work')
     result = run_tool(['tools/train.py', config, '--work-dir', work_dir,

@@ -149,13 +149,8 @@ class VGGSoundAVELDataset(PreloadMixin, BaseDataset):
             test_mode=test_mode,
             **kwargs)
 
-    def load_data_list(self) -> List[dict]:
-        """Read the meta CSV and check the features of the split exist.
-
-        Returns:
-            list[dict]: ``video_id``, ``video_label`` (class index) and
-            ``hdf5_row`` (-1 in the zip layout) per video of the split.
-        """
+    def _split_rows(self) -> List[MetaRow]:
+        """The rows of the meta CSV in this split (at least one)."""
         rows = [
             row for row in read_meta_csv(self.meta_path, self._class_names)
             if row.split == self.split
@@ -165,6 +160,16 @@ class VGGSoundAVELDataset(PreloadMixin, BaseDataset):
                 self.meta_path, key='split',
                 expected=f'at least one video of split {self.split!r}',
                 found='none')
+        return rows
+
+    def load_data_list(self) -> List[dict]:
+        """Read the meta CSV and check the features of the split exist.
+
+        Returns:
+            list[dict]: ``video_id``, ``video_label`` (class index) and
+            ``hdf5_row`` (-1 in the zip layout) per video of the split.
+        """
+        rows = self._split_rows()
         video_ids = [row.video_id for row in rows]
         if self.layout == 'hdf5':
             hdf5_rows = self._find_hdf5_rows(rows)

@@ -3,8 +3,7 @@ from typing import List
 
 from mmcpsp.registry import DATASETS
 
-from ..errors import DataValidationError
-from ..vggsound_avel.format import check_missing_zips, read_meta_csv
+from ..vggsound_avel.format import check_missing_zips
 from ..vggsound_avel.vggsound_avel_dataset import VGGSoundAVELDataset
 from .ave_video_dataset import check_missing_videos, list_videos
 
@@ -50,15 +49,7 @@ class VGGSoundAVELVideoDataset(VGGSoundAVELDataset):
 
     def load_data_list(self) -> List[dict]:
         """List the split's videos; check the videos and label files."""
-        rows = [
-            row for row in read_meta_csv(self.meta_path, self._class_names)
-            if row.split == self.split
-        ]
-        if not rows:
-            raise DataValidationError(
-                self.meta_path, key='split',
-                expected=f'at least one video of split {self.split!r}',
-                found='none')
+        rows = self._split_rows()
         video_ids = [row.video_id for row in rows]
         videos = list_videos(self.video_dir)
         check_missing_videos(self.video_dir, video_ids, videos)

@@ -3,16 +3,13 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.structures import ActionDataSample
 from mmaction.utils import OptConfigType, OptSampleList, SampleList
 from mmengine.model import BaseModule
 
 from mmcpsp.datasets.constants import SUPERVISIONS
 from mmcpsp.registry import MODELS
 from mmcpsp.structures import (
-    PRED_CATEGORY_SCORES,
-    PRED_EVENT_SCORES,
-    PRED_SEGMENT_LABELS,
+    attach_predictions,
     stack_segment_labels,
     stack_video_labels,
 )
@@ -268,19 +265,5 @@ class CPSPHead(BaseModule):
                                                      category_logits)
         event_scores = torch.sigmoid(event_logits)
         category_scores = F.softmax(category_logits, dim=-1)
-        if data_samples is None:
-            data_samples = [
-                ActionDataSample() for _ in range(event_logits.shape[0])
-            ]
-        # Each prediction gets tensors of its own: a row view would keep
-        # (and pickle) the whole batch's storage.
-        for data_sample, labels, event_probs, category_probs in zip(
-                data_samples, segment_labels, event_scores, category_scores):
-            data_sample.set_field(
-                labels.clone(), PRED_SEGMENT_LABELS, dtype=torch.Tensor)
-            data_sample.set_field(
-                event_probs.clone(), PRED_EVENT_SCORES, dtype=torch.Tensor)
-            data_sample.set_field(
-                category_probs.clone(), PRED_CATEGORY_SCORES,
-                dtype=torch.Tensor)
-        return list(data_samples)
+        return attach_predictions(data_samples, segment_labels,
+                                  event_scores, category_scores)

@@ -3,15 +3,12 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.structures import ActionDataSample
 from mmaction.utils import OptConfigType, OptSampleList, SampleList
 from mmengine.model import BaseModule
 
 from mmcpsp.registry import MODELS
 from mmcpsp.structures import (
-    PRED_CATEGORY_SCORES,
-    PRED_EVENT_SCORES,
-    PRED_SEGMENT_LABELS,
+    attach_predictions,
     stack_segment_labels,
     stack_video_prob_labels,
 )
@@ -189,16 +186,5 @@ class PSPCVPR21Head(BaseModule):
         event_scores = 1 - F.softmax(segment_logits, dim=-1)[..., -1]
         category_scores = F.softmax(
             segment_logits[..., :-1].mean(dim=1), dim=-1)
-        if data_samples is None:
-            data_samples = [
-                ActionDataSample() for _ in range(segment_logits.shape[0])
-            ]
-        for data_sample, labels, event_probs, category_probs in zip(
-                data_samples, segment_labels, event_scores, category_scores):
-            data_sample.set_field(
-                labels, PRED_SEGMENT_LABELS, dtype=torch.Tensor)
-            data_sample.set_field(
-                event_probs, PRED_EVENT_SCORES, dtype=torch.Tensor)
-            data_sample.set_field(
-                category_probs, PRED_CATEGORY_SCORES, dtype=torch.Tensor)
-        return list(data_samples)
+        return attach_predictions(data_samples, segment_labels,
+                                  event_scores, category_scores)
