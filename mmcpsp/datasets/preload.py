@@ -28,12 +28,15 @@ from mmengine.logging import print_log
 from torch.utils.data import get_worker_info
 
 from mmcpsp.utils import Progress
+from mmcpsp.utils.libc import keep_large_blocks_in_heap
 
 from .feature_store import SHARED_MEMORY_DIR, FeatureStore, format_bytes
 
 #: The features a loading transform adds; the rest of its output is small.
 FEATURE_KINDS = ('audio', 'visual')
 STORAGE_DTYPES = (None, 'float16', 'float32', 'float64')
+#: Largest gathered batch whose memory the heap keeps for the next one.
+_MAX_HEAP_BLOCK = 512 << 20
 
 
 class PreloadedBatch(dict):
@@ -180,6 +183,10 @@ class PreloadMixin:
             if store is not None and reads:
                 store.unlink()
         self._store = store
+        if device.type == 'cpu':
+            # Batches are gathered here, in fresh memory each time unless
+            # the heap keeps the previous one (measured: 24 against 5 ms).
+            keep_large_blocks_in_heap(min(store.nbytes, _MAX_HEAP_BLOCK))
         sharing = (f', shared by the {local_size} processes of this machine'
                    if shared else '')
         print_log(

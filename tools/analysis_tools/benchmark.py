@@ -65,12 +65,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--num-videos', type=int, default=1000,
         help='videos of the generated dataset (about 80 %% train)')
     parser.add_argument(
-        '--iters', type=int, default=10,
+        '--iters', type=int, default=13,
         help='training steps per round of the model-step measurements')
     parser.add_argument(
         '--epochs', type=int, default=4,
         help='epochs of the runner; the first is a warm-up')
-    parser.add_argument('--rounds', type=int, default=3,
+    parser.add_argument('--rounds', type=int, default=5,
                         help='rounds of each measurement (median)')
     parser.add_argument('--data-root', help='generated data to reuse')
     parser.add_argument('--out', help='also write the figures to this JSON')

@@ -1,5 +1,4 @@
-import ctypes
-from typing import Callable, Dict, Optional
+from typing import Dict
 
 import h5py
 import numpy as np
@@ -7,6 +6,7 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from mmcpsp.registry import TRANSFORMS
+from mmcpsp.utils.libc import libc_function
 
 from ..errors import DataValidationError
 from ..h5_utils import H5RowReader, get_dataset, open_h5
@@ -20,16 +20,7 @@ from ..vggsound_avel.hdf5 import HDF5_ROW_SHAPES
 from ..vggsound_avel.safe_pickle import load_zipped_array
 from .process_local import ProcessLocalState
 
-
-def _find_malloc_trim() -> Optional[Callable[[int], int]]:
-    """glibc's ``malloc_trim``, or None where the C library lacks it."""
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-_malloc_trim = _find_malloc_trim()
+_malloc_trim = libc_function('malloc_trim')
 #: Videos read between two calls of ``malloc_trim``.
 TRIM_INTERVAL = 256
 
