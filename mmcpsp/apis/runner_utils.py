@@ -110,6 +110,13 @@ def error_line(error: BaseException) -> Optional[str]:
     return None
 
 
+def _write_line(line: str) -> None:
+    # One write of the whole line: ranks share stderr, and print's two
+    # writes (text, then newline) let another rank's line land between.
+    sys.stderr.write(f'{line}\n')
+    sys.stderr.flush()
+
+
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
     # Unwinds like any exit, so a file being written is removed, not left.
     raise SystemExit(128 + signum)
@@ -140,13 +147,13 @@ def run_safely(job: Callable[[], Any], trust_checkpoint: bool = False) -> Any:
         with trust_checkpoints(trust_checkpoint):
             result = job()
     except tuple(error_type for error_type, _ in REPORTED_ERRORS) as error:
-        print(error_line(error), file=sys.stderr)
+        _write_line(error_line(error))
         sys.exit(2)
     except RuntimeError as error:
         line = distributed_error_line(error)
         if line is None:
             raise
-        print(line, file=sys.stderr)
+        _write_line(line)
         sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
