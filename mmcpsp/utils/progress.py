@@ -14,8 +14,12 @@ def _is_terminal(stream: IO) -> bool:
 
 
 def format_rate(count: int, seconds: float, unit: str) -> str:
-    """``'1,234 videos in 5.6 s (220.4 videos/s)'``."""
+    """``'1,234 videos in 5.6 s (220.4 videos/s)'``, or the seconds per
+    item when under one a second (``'2 videos in 172.6 s (86.3 s each)'``).
+    """
     rate = count / seconds if seconds > 0 else float('inf')
+    if 0 < rate < 1:
+        return f'{count:,} {unit} in {seconds:.1f} s ({1 / rate:.1f} s each)'
     return f'{count:,} {unit} in {seconds:.1f} s ({rate:.1f} {unit}/s)'
 
 

@@ -189,7 +189,7 @@ def test_progress_with_rate(source, tmp_path, capsys):
                          '--batch-videos', '4']) == 0
     err = capsys.readouterr().err
     assert re.search(r'^Converting: \d+ videos in [\d.]+ s \([\d.]+ '
-                     r'videos/s\)$', err, re.MULTILINE), err
+                     r'(videos/s|s each)\)$', err, re.MULTILINE), err
 
 
 def test_finished_conversion_is_left_alone(straight, source, capsys):

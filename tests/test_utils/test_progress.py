@@ -45,6 +45,9 @@ class TestProgress(TestCase):
     def test_format_rate(self):
         self.assertEqual(format_rate(1234, 2.0, 'videos'),
                          '1,234 videos in 2.0 s (617.0 videos/s)')
+        # Slow work (feature extraction on a CPU): seconds per item.
+        self.assertEqual(format_rate(2, 172.6, 'videos'),
+                         '2 videos in 172.6 s (86.3 s each)')
 
     def test_status_for_tools_with_their_own_output(self):
         progress = Progress(3, 'Seeds', 'runs', io.StringIO(), enabled=False)
