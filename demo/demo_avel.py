@@ -34,15 +34,14 @@ from mmcpsp.apis import (  # noqa: E402
     init_localizer,
     load_feature_inputs,
 )
+from mmcpsp.apis.inference import model_inputs  # noqa: E402
 from mmcpsp.apis.inference_inputs import (  # noqa: E402
     is_features_file,
-    raw_video_decoding,
     read_event_annotations,
 )
 from mmcpsp.datasets import DataValidationError  # noqa: E402
-from mmcpsp.structures import LocalizationResult  # noqa: E402
 from mmcpsp.utils import atomic_write  # noqa: E402
-from mmcpsp.visualization import save_figure, save_timeline  # noqa: E402
+from mmcpsp.visualization import save_figure, save_result  # noqa: E402
 from mmcpsp.visualization.attention import (  # noqa: E402
     attention_pages,
     draw_attention,
@@ -106,12 +105,13 @@ def video_extractor(args: argparse.Namespace) -> AVFeatureExtractor:
         frames_per_segment=args.frames_per_segment)
 
 
-def write_outputs(result: LocalizationResult, out_dir: str,
-                  threshold: float, frames: Optional[np.ndarray]) -> None:
+def write_outputs(result, out_dir: str,
+                  frames: Optional[np.ndarray]) -> None:
+    """The JSON, the figure and, with frames, the attention pages."""
     base = osp.join(out_dir, result.video)
     with atomic_write(base + '.json', 'w', encoding='utf-8') as file:
         json.dump(result.to_dict(), file, indent=2)
-    save_timeline(result, base + '.png', threshold)
+    save_result(result, base + '.png')
     written = [base + '.json', base + '.png']
     if frames is not None:
         pages = attention_pages(result.num_segments)
@@ -132,13 +132,13 @@ def main() -> None:
         raise SystemExit('--attention draws over the frames of a video: '
                          'give a video, not a features file.')
     model = init_localizer(args.config, args.checkpoint, args.device)
-    # A model trained on raw videos decodes them itself.
-    reads_features = raw_video_decoding(model.cfg) is None
-    extractor = video_extractor(args) if is_video and reads_features \
+    input_keys, pipeline = model_inputs(model.cfg)
+    # A model trained on raw videos decodes them with its test pipeline.
+    extractor = video_extractor(args) if is_video and pipeline is None \
         else None
     try:
-        inputs = load_feature_inputs(args.input, extractor,
-                                     raw_video_decoding(model.cfg))
+        inputs = load_feature_inputs(args.input, extractor, input_keys,
+                                     pipeline)
         if args.annotations:
             spans = read_event_annotations(args.annotations, inputs.name)
             if spans:
@@ -152,10 +152,12 @@ def main() -> None:
             window=args.window,
             stride=args.stride,
             with_attention=args.attention)
-    except (DataValidationError, ValueError) as error:
+    except DataValidationError as error:
+        raise SystemExit(str(error)) from None  # it names the file
+    except ValueError as error:
         raise SystemExit(f'{args.input}: {error}') from None
     print(result.summary())
-    write_outputs(result, args.out_dir, model.head.event_threshold,
+    write_outputs(result, args.out_dir,
                   inputs.frames if args.attention else None)
 
 

@@ -1,17 +1,23 @@
 """Every config of configs/ builds its model, datasets and metric, and runs."""
 import glob
-import math
+import json
+import os
 import os.path as osp
 import re
+import runpy
 import shutil
+import sys
 
 import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
 
-from mmcpsp.registry import DATASETS, METRICS, MODELS
+from mmcpsp.apis import FeatureInputs, inference_localizer, init_localizer
+from mmcpsp.registry import DATASETS
+from mmcpsp.testing.localization import assert_consistent_result
 
 CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                        'configs')
@@ -114,42 +120,125 @@ def test_alias_points_at_the_matching_canonical_config(alias):
         f"_{dataset.replace('_', '-')}-{setting.replace('_', '-')}.py")
 
 
-@pytest.mark.parametrize('name', CANONICAL)
-def test_config_builds_and_runs(name, tiny_ave_root, tiny_vggsound_root,
-                                tiny_ave_videos_root, tiny_npy_root):
+#: Dataset type of a config -> the fixture of generated data of its shapes.
+DATA_FIXTURES = dict(
+    AVEDataset='tiny_ave_root',
+    AVEVideoDataset='tiny_ave_videos_root',
+    NpyFeatureDataset='tiny_npy_root',
+    VGGSoundAVELDataset='tiny_vggsound_root')
+#: Checked configs: resolved text -> name, so an alias whose config equals
+#: its canonical file (test above) is not trained twice.
+CHECKED = {}
+
+
+def small_config(cfg: Config, data_root: str, work_dir: str) -> Config:
+    """The config on generated data, one epoch, no loader processes."""
+    if cfg.train_dataloader.dataset.type == 'AVEVideoDataset':
+        shrink_video_inputs(cfg)
+    cfg.work_dir = work_dir
+    cfg.train_cfg.max_epochs = 1
+    cfg.train_cfg.val_interval = 1
+    for split in ('train', 'val', 'test'):
+        loader = cfg[f'{split}_dataloader']
+        loader.dataset.data_root = data_root
+        loader.num_workers = 0
+        loader.persistent_workers = False
+    return cfg
+
+
+def first_test_video(cfg: Config, model):
+    """The first test video: its packed inputs and the model's own
+    test_step prediction."""
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    item = dataset[0]
+    prediction = model.test_step(pseudo_collate([item]))[0]
+    return dataset, item, prediction
+
+
+def long_input(cfg: Config, item: dict, tmp_path, seconds: int):
+    """An input of ``seconds`` seconds for inference_localizer and the demo:
+    a video for a raw-video config, else an .npz of the model's inputs."""
+    if cfg.test_dataloader.dataset.type == 'AVEVideoDataset':
+        from mmcpsp.testing import random_image, write_test_video
+        path = str(tmp_path / 'long.mp4')
+        write_test_video(
+            path, [random_image(second, (32, 32))
+                   for second in range(seconds)],
+            [440.0] * seconds, fps=2)
+        return path
+    rng = np.random.default_rng(0)
+    arrays = {
+        key: rng.random((seconds, ) + tuple(value.shape[1:]),
+                        dtype=np.float32)
+        for key, value in item['inputs'].items()
+    }
+    path = str(tmp_path / 'long.npz')
+    np.savez(path, **arrays)
+    return path
+
+
+def run_script(script: str, *args: str) -> None:
+    """Run a tool of the repository in this process, as its command line
+    would."""
+    argv = sys.argv
+    sys.argv = [script, *args]
+    try:
+        runpy.run_path(osp.join(osp.dirname(CONFIG_ROOT), script),
+                       run_name='__main__')
+    finally:
+        sys.argv = argv
+
+
+@pytest.mark.parametrize('name', CANONICAL + ALIASES)
+def test_config_works_with_every_tool(name, request, tmp_path):
+    """Every config builds, trains an epoch of generated data of its
+    shapes, tests with --show-dir, and runs through init_localizer +
+    inference_localizer (10 s: the labels of its test_step; 23 s: 23
+    consistent labels) and the demo."""
     cfg = Config.fromfile(osp.join(CONFIG_ROOT, name))
     assert cfg.default_scope == 'mmcpsp'
+    if cfg.pretty_text in CHECKED:
+        return  # the same config as one checked under another name
     init_default_scope('mmcpsp')
-    dataset_type = cfg.train_dataloader.dataset.type
-    data_root = dict(
-        AVEDataset=tiny_ave_root,
-        AVEVideoDataset=tiny_ave_videos_root,
-        NpyFeatureDataset=tiny_npy_root).get(dataset_type,
-                                             tiny_vggsound_root)
-    num_classes = 141 if data_root == tiny_vggsound_root else 28
-    if dataset_type == 'AVEVideoDataset':
-        shrink_video_inputs(cfg)
-    assert cfg.model.head.num_classes == num_classes
+    data_root = request.getfixturevalue(
+        DATA_FIXTURES[cfg.train_dataloader.dataset.type])
+    cfg = small_config(cfg, data_root, str(tmp_path / 'work'))
+    config_path = str(tmp_path / 'config.py')
+    cfg.dump(config_path)
 
-    model = MODELS.build(cfg.model)
-    datasets = {}
-    for split in ('train', 'val', 'test'):
-        dataset_cfg = cfg[f'{split}_dataloader'].dataset
-        dataset_cfg.data_root = data_root
-        datasets[split] = DATASETS.build(dataset_cfg)
-        assert datasets[split].metainfo['num_classes'] == num_classes
+    Runner.from_cfg(cfg).train()
+    checkpoint = str(tmp_path / 'work' / 'epoch_1.pth')
+    show_dir = tmp_path / 'show'
+    run_script('tools/test.py', config_path, checkpoint, '--work-dir',
+               str(tmp_path / 'test'), '--show-dir', str(show_dir))
 
-    batch = model.data_preprocessor(
-        pseudo_collate([datasets['train'][i] for i in range(2)]), True)
-    losses = model(**batch, mode='loss')
-    total = sum(value for key, value in losses.items() if 'loss' in key)
-    assert math.isfinite(total.item())
+    model = init_localizer(None, checkpoint)
+    dataset, item, prediction = first_test_video(cfg, model)
+    assert sorted(os.listdir(show_dir)) == sorted(
+        f"{dataset.get_data_info(index)['video_id']}.png"
+        for index in range(len(dataset)))
+    head = model.head
+    threshold = getattr(head, 'event_threshold', None)
+    if dataset.reads_videos:
+        ten_seconds = dataset.get_data_info(0)['filename']
+    else:
+        ten_seconds = FeatureInputs(
+            'ten', {key: value.numpy()
+                    for key, value in item['inputs'].items()})
+    result = inference_localizer(model, ten_seconds)
+    for key in head.label_keys:
+        np.testing.assert_array_equal(
+            getattr(result, key), prediction.get('pred_' + key).numpy())
 
-    metric = METRICS.build(cfg.test_evaluator)
-    model.eval()
-    batch = model.data_preprocessor(
-        pseudo_collate([datasets['test'][i] for i in range(2)]), False)
-    predictions = model(**batch, mode='predict')
-    metric.process({}, [sample.to_dict() for sample in predictions])
-    results = metric.compute_metrics(metric.results)
-    assert 0 <= results['segment_acc'] <= 100
+    long = long_input(cfg, item, tmp_path, seconds=23)
+    result = inference_localizer(model, long)
+    assert result.num_segments == 23
+    assert_consistent_result(result, threshold)
+
+    out_dir = tmp_path / 'demo'
+    run_script('demo/demo_avel.py', long, config_path, checkpoint,
+               '--out-dir', str(out_dir))
+    with open(out_dir / 'long.json') as file:
+        assert len(json.load(file)['segments']) == 23
+    assert (out_dir / 'long.png').stat().st_size > 0
+    CHECKED[Config.fromfile(osp.join(CONFIG_ROOT, name)).pretty_text] = name

@@ -9,7 +9,7 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import dump
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmcpsp.apis import (  # noqa: E402
+from mmcpsp.engine import (  # noqa: E402
     build_runner,
     enable_visualization,
     run_safely,

@@ -8,7 +8,7 @@ from mmengine.config import Config, DictAction
 from mmengine.device import get_device
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmcpsp.apis import build_runner, run_safely  # noqa: E402
+from mmcpsp.engine import build_runner, run_safely  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

@@ -8,23 +8,25 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 import torch
 import torch.nn as nn
+from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import CheckpointLoader, load_state_dict
 
+from mmcpsp.datasets.base import BaseAVDataset, build_pipeline, dataset_class
 from mmcpsp.registry import MODELS
 from mmcpsp.structures import (
-    LocalizationResult,
     class_names_of,
     generic_class_names,
+    result_type_of,
 )
 
 from .feature_extractor import AVFeatureExtractor
 from .inference_inputs import (
+    AVEL_INPUT_KEYS,
     FeatureInputs,
     InferenceInputs,
     load_feature_inputs,
-    raw_video_decoding,
 )
 from .sliding_window import predict_sliding_windows
 
@@ -60,16 +62,19 @@ def _dataset_meta(cfg: Config, checkpoint: Optional[Dict[str, Any]],
     """Class names of the checkpoint, else of the config, else generic."""
     meta = (checkpoint or {}).get('meta', {}).get('dataset_meta')
     if meta is None:
-        dataset = cfg.get('test_dataloader', {}).get('dataset', {})
-        metainfo = dataset.get('metainfo') or {}
-        if metainfo.get('classes'):
-            meta = dict(metainfo)
+        dataset_cfg = cfg.get('test_dataloader', {}).get('dataset', {})
+        dataset_type = dataset_class(dataset_cfg)
+        names = (dataset_type.class_names_from_config(dataset_cfg)
+                 if dataset_type is not None
+                 and issubclass(dataset_type, BaseAVDataset) else None)
+        if names is not None:
+            meta = dict(classes=names, num_classes=len(names))
     if meta is None:
         warnings.warn(
             'Neither the checkpoint (meta["dataset_meta"], saved by the '
-            'training runner) nor the config (test_dataloader.dataset.'
-            'metainfo.classes) names the classes: they are called "class '
-            '0" ... in the results.')
+            'training runner) nor the config (its test dataset\'s metainfo '
+            'or fixed class names) names the classes: they are called '
+            '"class 0" ... in the results.')
         meta = dict(classes=generic_class_names(num_classes))
     classes = class_names_of(meta)
     if len(classes) != num_classes:
@@ -78,6 +83,32 @@ def _dataset_meta(cfg: Config, checkpoint: Optional[Dict[str, Any]],
             f'metainfo names {len(classes)}.')
     return dict(meta, classes=classes + ('background', ),
                 num_classes=num_classes, background_index=num_classes)
+
+
+def model_inputs(cfg: Optional[Config]
+                 ) -> Tuple[Tuple[str, ...], Optional[Compose]]:
+    """The inputs a model reads, and how it decodes a video if it does.
+
+    Read from the config's test pipeline, whose last transform packs the
+    inputs (``PackAVELInputs.input_keys``).
+
+    Returns:
+        tuple: The input keys, and for a model whose test dataset reads
+        raw videos (``BaseAVDataset.reads_videos``) its test pipeline
+        without the packing step (``results -> results``), else None.
+    """
+    if cfg is None:
+        return AVEL_INPUT_KEYS, None
+    dataset_cfg = cfg.get('test_dataloader', {}).get('dataset', {})
+    transforms = build_pipeline(dataset_cfg.get('pipeline', []))
+    input_keys = tuple(
+        getattr(transforms[-1], 'input_keys', AVEL_INPUT_KEYS)
+        if transforms else AVEL_INPUT_KEYS)
+    dataset_type = dataset_class(dataset_cfg)
+    if dataset_type is None or not getattr(dataset_type, 'reads_videos',
+                                           False):
+        return input_keys, None
+    return input_keys, Compose(transforms[:-1])
 
 
 def init_localizer(config: ConfigLike,
@@ -123,20 +154,18 @@ def inference_localizer(model: nn.Module,
                         stride: Optional[int] = None,
                         batch_size: int = 16,
                         with_attention: bool = False,
-                        extractor: Optional[AVFeatureExtractor] = None
-                        ) -> LocalizationResult:
-    """Localize audio-visual events in an input of any length.
+                        extractor: Optional[AVFeatureExtractor] = None):
+    """Run a model over an input of any length.
 
     Args:
-        model (nn.Module): A localizer from :func:`init_localizer`.
-        inputs: A video file (decoded as the model's test pipeline does
-            for a model that reads raw videos, else read by ``extractor``),
-            a features file
-            (``.npz`` with ``audio`` [N, Ca] and
-            ``visual`` [N, H, W, Cv]), a pair ``(audio, visual)`` of arrays
-            or ``.npy`` paths, a dict with ``audio`` and ``visual``, a dict
-            with ``data_root`` (AVE-format folder) and ``video_id``, or
-            :class:`FeatureInputs`. One row per second.
+        model (nn.Module): A model from :func:`init_localizer`.
+        inputs: A video file (decoded by the model's test pipeline for a
+            model that reads raw videos, else read by ``extractor``), a
+            features file (``.npz`` with the model's inputs, e.g.
+            ``audio`` [N, Ca] and ``visual`` [N, H, W, Cv]), a pair
+            ``(audio, visual)`` of arrays or ``.npy`` paths, a dict with
+            the inputs, a dict with ``data_root`` (AVE-format folder) and
+            ``video_id``, or :class:`FeatureInputs`. One row per second.
         window (int): T, seconds per window; the model's training clips
             (10 on AVE). Defaults to 10.
         stride (int, optional): Seconds between windows; overlapping windows
@@ -145,40 +174,44 @@ def inference_localizer(model: nn.Module,
         with_attention (bool): Also return the audio-guided attention map
             of every segment. Defaults to False.
         extractor (AVFeatureExtractor, optional): Reads the features of a
-            video input (VGGish and VGG-19 weights). Defaults to None.
+            video input for a features model. Defaults to None.
 
     Returns:
-        LocalizationResult: Per second: the class (background = C), its
-        name and the event probability; the merged events; the annotated
-        labels when the input carries them.
+        The result of the model's task (:data:`RESULT_TYPES`), e.g. a
+        :class:`LocalizationResult`: per second the labels, their names and
+        the scores; the merged events; the annotated labels when the input
+        carries them.
     """
-    features = inputs if isinstance(inputs, FeatureInputs) else \
-        load_feature_inputs(inputs, extractor,
-                            raw_video_decoding(getattr(model, 'cfg', None)))
+    if isinstance(inputs, FeatureInputs):
+        features = inputs
+    else:
+        input_keys, pipeline = model_inputs(getattr(model, 'cfg', None))
+        features = load_feature_inputs(inputs, extractor, input_keys,
+                                       pipeline)
     scores = predict_sliding_windows(
         model,
-        features.audio,
-        features.visual,
+        features.inputs,
         window=window,
         stride=stride,
         batch_size=batch_size,
         with_attention=with_attention)
-    segment_labels = _merged_labels(model, scores['event_scores'],
-                                    scores['category_scores'])
-    classes = class_names_of(model.dataset_meta)
-    attention = scores.get('attention')
+    attention = scores.pop('attention', None)
+    head = model.head
+    labels = head.predict_labels(
+        {key: torch.from_numpy(value)[None]
+         for key, value in scores.items()})
     if attention is not None:
         attention = attention.reshape(
             (-1, ) + _region_grid(features.visual, attention.shape[1]))
-    return LocalizationResult(
+    return result_type_of(head.task).from_predictions(
         video=features.name,
-        classes=classes,
-        segment_labels=segment_labels,
-        event_scores=scores['event_scores'],
-        category_scores=scores['category_scores'],
+        classes=class_names_of(model.dataset_meta),
+        scores=scores,
+        labels={key: value[0].numpy() for key, value in labels.items()},
         duration=features.duration,
-        gt_segment_labels=features.gt_segment_labels(classes),
-        attention=attention)
+        gt_spans=features.gt_spans,
+        attention=attention,
+        event_threshold=getattr(head, 'event_threshold', None))
 
 
 def _region_grid(visual: np.ndarray, num_regions: int) -> Tuple[int, int]:
@@ -191,23 +224,3 @@ def _region_grid(visual: np.ndarray, num_regions: int) -> Tuple[int, int]:
         raise ValueError(f'Cannot lay {num_regions} attended regions out '
                          'on a square map.')
     return side, side
-
-
-def _merged_labels(model: nn.Module, event_scores: np.ndarray,
-                   category_scores: np.ndarray) -> np.ndarray:
-    """The head's prediction rule applied to the averaged probabilities.
-
-    Each segment is passed as a one-segment clip: its event logit
-    ``logit(p)`` and its category log-probabilities give the same decision
-    as the probabilities themselves, so the rule stays the head's own.
-    """
-    event_logits, category_logits = _as_logits(event_scores, category_scores)
-    labels = model.head.predict_segment_labels(event_logits, category_logits)
-    return labels.reshape(-1).numpy()
-
-
-def _as_logits(event_scores: np.ndarray, category_scores: np.ndarray
-               ) -> Tuple[torch.Tensor, torch.Tensor]:
-    event_logits = torch.logit(torch.from_numpy(event_scores)).reshape(-1, 1)
-    category_logits = torch.log(torch.from_numpy(category_scores))
-    return event_logits, category_logits

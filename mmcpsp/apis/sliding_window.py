@@ -1,13 +1,13 @@
 """Run a localizer trained on T-segment clips over inputs of any length."""
 from contextlib import contextmanager, nullcontext
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Mapping, Optional
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from mmcpsp.models.backbones import AudioGuidedVisualAttention
-from mmcpsp.structures import PRED_CATEGORY_SCORES, PRED_EVENT_SCORES
+from mmcpsp.structures import PRED_PREFIX
 
 
 def window_starts(num_segments: int, window: int, stride: int) -> List[int]:
@@ -77,8 +77,7 @@ def _record_attention(model: nn.Module, records: List[torch.Tensor]
 
 @torch.no_grad()
 def predict_sliding_windows(model: nn.Module,
-                            audio: np.ndarray,
-                            visual: np.ndarray,
+                            inputs: Mapping[str, np.ndarray],
                             window: int = 10,
                             stride: Optional[int] = None,
                             batch_size: int = 16,
@@ -88,16 +87,18 @@ def predict_sliding_windows(model: nn.Module,
 
     The input is cut into windows of ``window`` segments every ``stride``
     segments; the last window is padded with zero features. Each window is
-    predicted by ``model.test_step``; every segment receives the mean
-    event probability and the mean category probabilities of the windows
-    that cover it (padding is never counted).
+    predicted by ``model.test_step``; every segment receives the mean of
+    each score of the head (:attr:`BaseSegmentHead.score_keys`) over the
+    windows that cover it, a video score counting for every segment of its
+    window (padding is never counted).
 
     Args:
-        model (nn.Module): An :class:`AVELLocalizer` in eval mode.
-        audio (np.ndarray): Audio per second: features [N, Ca] (or what
-            the model reads, e.g. log-mel [N, 96, 64]).
-        visual (np.ndarray): Visual per second: feature maps
-            [N, H, W, Cv] (or frames [N, F, H, W, 3]).
+        model (nn.Module): A localizer in eval mode whose head is a
+            :class:`~mmcpsp.models.heads.BaseSegmentHead`.
+        inputs (Mapping[str, np.ndarray]): The model's inputs per second,
+            each [N, ...]: e.g. ``audio`` features [N, Ca] (or log-mel
+            [N, 96, 64]) and ``visual`` feature maps [N, H, W, Cv] (or
+            frames [N, F, H, W, 3]).
         window (int): T, segments per window. Defaults to 10 (AVE clips).
         stride (int, optional): Segments between windows. Defaults to None,
             meaning ``window`` (no overlap).
@@ -106,51 +107,50 @@ def predict_sliding_windows(model: nn.Module,
             Defaults to False.
 
     Returns:
-        dict[str, np.ndarray]: ``event_scores`` [N], ``category_scores``
-        [N, C] and, with ``with_attention``, ``attention`` [N, R] (mean
-        region weights).
+        dict[str, np.ndarray]: Every score of the head per segment
+        [N, ...] (float64) and, with ``with_attention``, ``attention``
+        [N, R] (mean region weights).
     """
-    num_segments = audio.shape[0]
-    if visual.shape[0] != num_segments:
-        raise ValueError(f'Audio has {num_segments} segments but visual '
-                         f'{visual.shape[0]}.')
+    lengths = {name: len(values) for name, values in inputs.items()}
+    num_segments = next(iter(lengths.values()))
+    if len(set(lengths.values())) != 1:
+        raise ValueError(f'The inputs cover different numbers of segments: '
+                         f'{lengths}.')
+    head = model.head
     starts = window_starts(num_segments, window,
                            window if stride is None else stride)
-    sums: Dict[str, Optional[np.ndarray]] = dict(
-        event_scores=None, category_scores=None, attention=None)
+    sums: Dict[str, np.ndarray] = {}
     counts = np.zeros(num_segments)
     attention_records: List[torch.Tensor] = []
     for first in range(0, len(starts), batch_size):
         batch_starts = starts[first:first + batch_size]
-        data = dict(
-            inputs=dict(
-                audio=torch.from_numpy(
-                    _padded_windows(audio, batch_starts, window)),
-                visual=torch.from_numpy(
-                    _padded_windows(visual, batch_starts, window))))
+        data = dict(inputs={
+            name: torch.from_numpy(
+                _padded_windows(values, batch_starts, window))
+            for name, values in inputs.items()
+        })
         attention_records.clear()
         with (_record_attention(model, attention_records)
               if with_attention else nullcontext()):
             samples = model.test_step(data)
-        per_window = dict(
-            event_scores=[s.get(PRED_EVENT_SCORES) for s in samples],
-            category_scores=[
-                s.get(PRED_CATEGORY_SCORES).expand(window, -1)
-                for s in samples
-            ])
+        per_window = head.expand_scores(
+            {
+                name: torch.stack(
+                    [sample.get(PRED_PREFIX + name) for sample in samples])
+                for name in head.score_keys
+            }, window)
         if with_attention:
-            per_window['attention'] = list(
-                torch.cat(attention_records).reshape(len(samples), window,
-                                                     -1))
+            per_window['attention'] = torch.cat(attention_records).reshape(
+                len(samples), window, -1)
         for index, start in enumerate(batch_starts):
             stop = min(start + window, num_segments)
             counts[start:stop] += 1
             for name, values in per_window.items():
                 value = values[index][:stop - start].double().cpu().numpy()
-                if sums[name] is None:
+                if name not in sums:
                     sums[name] = np.zeros((num_segments, ) + value.shape[1:])
                 sums[name][start:stop] += value
     return {
         name: total / counts.reshape((-1, ) + (1, ) * (total.ndim - 1))
-        for name, total in sums.items() if total is not None
+        for name, total in sums.items()
     }

@@ -4,12 +4,7 @@ import torch
 from torch.utils.data import default_collate
 
 from mmcpsp.registry import FUNCTIONS
-from mmcpsp.structures import (
-    BATCH_LABELS,
-    GT_SEGMENT_LABELS,
-    GT_VIDEO_LABEL,
-    GT_VIDEO_PROB_LABEL,
-)
+from mmcpsp.structures import BATCH_LABELS, GT_FIELDS
 
 
 @FUNCTIONS.register_module()
@@ -47,7 +42,7 @@ def avel_collate(data_batch: Union[Sequence[dict], Mapping]) -> dict:
         for name in data_batch[0]['inputs']
     }
     labels: Dict[str, torch.Tensor] = {}
-    for field in (GT_SEGMENT_LABELS, GT_VIDEO_LABEL, GT_VIDEO_PROB_LABEL):
+    for field in GT_FIELDS:
         if all(field in sample for sample in data_samples):
             labels[field] = torch.stack(
                 [sample.get(field) for sample in data_samples])

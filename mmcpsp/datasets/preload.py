@@ -32,8 +32,6 @@ from mmcpsp.utils.libc import keep_large_blocks_in_heap
 
 from .feature_store import SHARED_MEMORY_DIR, FeatureStore, format_bytes
 
-#: The features a loading transform adds; the rest of its output is small.
-FEATURE_KINDS = ('audio', 'visual')
 STORAGE_DTYPES = (None, 'float16', 'float32', 'float64')
 #: Largest gathered batch whose memory the heap keeps for the next one.
 _MAX_HEAP_BLOCK = 512 << 20
@@ -92,9 +90,10 @@ class PreloadMixin:
     """Adds ``preload`` to a feature dataset (a :class:`BaseDataset`).
 
     The dataset's pipeline must end with ``PackAVELInputs``; the transforms
-    before it (the loading transform) run once per video at preload, their
-    ``audio`` and ``visual`` outputs go to the store and the rest of their
-    output (labels, ids) is kept per video.
+    before it (the loading transform) run once per video at preload, the
+    features it packs (``input_keys``, e.g. ``audio`` and ``visual``) go to
+    the store and the rest of their output (labels, ids) is kept per
+    video.
 
     Under DDP, a RAM store is read once per machine, by its first process,
     into shared memory that every process of the machine maps read-only;
@@ -157,10 +156,13 @@ class PreloadMixin:
         shared = device.type == 'cpu' and local_size > 1
         reads = not shared or local_rank == 0
         first = load(self.get_data_info(0))
-        row_shapes = {kind: tuple(first[kind].shape) for kind in FEATURE_KINDS}
-        dtype = getattr(torch, self.preload_dtype or str(
-            first['visual'].dtype))
-        self._output_dtype = getattr(torch, str(first['visual'].dtype))
+        row_shapes = {
+            kind: tuple(first[kind].shape)
+            for kind in self._pack.input_keys
+        }
+        feature_dtype = str(first[self._pack.input_keys[-1]].dtype)
+        dtype = getattr(torch, self.preload_dtype or feature_dtype)
+        self._output_dtype = getattr(torch, feature_dtype)
         options = dict(
             row_shapes=row_shapes, num_rows=len(self), dtype=dtype,
             device=device, what=self._describe(),
@@ -204,7 +206,7 @@ class PreloadMixin:
                 preloaded.append({
                     key: value
                     for key, value in results.items()
-                    if key not in FEATURE_KINDS
+                    if key not in self._pack.input_keys
                 })
                 progress.update()
         return preloaded

@@ -5,8 +5,10 @@ from .hooks import (
     NonFiniteLossHook,
     SafeCheckpointHook,
 )
+from .runner_utils import build_runner, enable_visualization, run_safely
 
 __all__ = [
     'ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend', 'AVELVisualizationHook',
-    'EpochSeedHook', 'NonFiniteLossHook', 'SafeCheckpointHook'
+    'EpochSeedHook', 'NonFiniteLossHook', 'SafeCheckpointHook',
+    'build_runner', 'enable_visualization', 'run_safely'
 ]

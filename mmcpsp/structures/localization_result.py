@@ -1,8 +1,24 @@
 """What a localizer found in one input: per-segment labels and events."""
 from dataclasses import dataclass
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import (
+    Any,
+    ClassVar,
+    Dict,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 import numpy as np
+
+from .segment_fields import (
+    GT_SEGMENT_LABELS,
+    PRED_EVENT_SCORES,
+    PRED_SEGMENT_LABELS,
+)
 
 #: Name of the background class in results, JSON and figures.
 BACKGROUND = 'background'
@@ -86,7 +102,15 @@ class LocalizationResult:
             visual attention of each segment over the regions of its
             feature map. Defaults to None.
         segment_seconds (float): Length of a segment. Defaults to 1.0.
+        event_threshold (float, optional): The threshold the model's rule
+            puts on ``event_scores``, drawn in figures; None when its rule
+            has none. Defaults to None.
     """
+    #: The task of the heads whose predictions this holds.
+    task: ClassVar[str] = 'avel'
+    #: The prediction fields that mark a data sample of this task.
+    label_keys: ClassVar[Tuple[str, ...]] = ('segment_labels', )
+
     video: str
     classes: Tuple[str, ...]
     segment_labels: np.ndarray
@@ -96,6 +120,73 @@ class LocalizationResult:
     gt_segment_labels: Optional[np.ndarray] = None
     attention: Optional[np.ndarray] = None
     segment_seconds: float = 1.0
+    event_threshold: Optional[float] = None
+
+    @classmethod
+    def from_predictions(cls,
+                         video: str,
+                         classes: Sequence[str],
+                         scores: Mapping[str, np.ndarray],
+                         labels: Mapping[str, np.ndarray],
+                         duration: Optional[float] = None,
+                         gt_spans: Optional[Sequence[Tuple[str, float,
+                                                           float]]] = None,
+                         attention: Optional[np.ndarray] = None,
+                         event_threshold: Optional[float] = None
+                         ) -> 'LocalizationResult':
+        """The result of a head's scores and labels over N segments.
+
+        Args:
+            video (str): Name of the input.
+            classes (Sequence[str]): The C event class names.
+            scores (Mapping[str, np.ndarray]): The head's scores per
+                segment [N, ...]; ``event_scores`` [N] is drawn,
+                ``category_scores`` [N, C] kept when present.
+            labels (Mapping[str, np.ndarray]): ``segment_labels`` [N].
+            duration (float, optional): Length in seconds. Defaults to
+                None (N segments).
+            gt_spans (Sequence[tuple[str, float, float]], optional):
+                Annotated events ``(class name, start s, end s)``.
+                Defaults to None.
+            attention (np.ndarray, optional): [N, H, W]. Defaults to None.
+            event_threshold (float, optional): See the class. Defaults to
+                None.
+        """
+        segment_labels = labels['segment_labels']
+        return cls(
+            video=video,
+            classes=classes,
+            segment_labels=segment_labels,
+            event_scores=scores['event_scores'],
+            category_scores=scores.get('category_scores'),
+            duration=duration,
+            gt_segment_labels=None if gt_spans is None else
+            gt_labels_from_spans(gt_spans, classes, len(segment_labels)),
+            attention=attention,
+            event_threshold=event_threshold)
+
+    @classmethod
+    def from_data_sample(cls,
+                         name: str,
+                         data_sample: Mapping,
+                         classes: Sequence[str],
+                         draw_gt: bool = True,
+                         event_threshold: Optional[float] = None
+                         ) -> 'LocalizationResult':
+        """The result of a predicted data sample (``pred_segment_labels``,
+        ``pred_event_scores`` and, with ``draw_gt``, ``gt_segment_labels``
+        when it has them)."""
+        gt_labels = data_sample.get(GT_SEGMENT_LABELS) if draw_gt else None
+        return cls(
+            video=name,
+            classes=classes,
+            segment_labels=np.asarray(
+                data_sample.get(PRED_SEGMENT_LABELS).cpu()),
+            event_scores=np.asarray(
+                data_sample.get(PRED_EVENT_SCORES).float().cpu()),
+            gt_segment_labels=None
+            if gt_labels is None else np.asarray(gt_labels.cpu()),
+            event_threshold=event_threshold)
 
     def __post_init__(self) -> None:
         self.classes = tuple(self.classes)

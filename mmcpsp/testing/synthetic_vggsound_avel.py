@@ -25,7 +25,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from mmcpsp.datasets.constants import NUM_SEGMENTS
-from mmcpsp.datasets.vggsound_avel.format import (
+from mmcpsp.datasets.vggsound_avel.files import (
     AUDIO_DIM,
     DEFAULT_CATEGORIES_FILE,
     DEFAULT_META_FILE,

@@ -7,15 +7,12 @@ from mmengine.visualization import Visualizer
 
 from mmcpsp.registry import VISUALIZERS
 from mmcpsp.structures import (
-    GT_SEGMENT_LABELS,
-    PRED_EVENT_SCORES,
-    PRED_SEGMENT_LABELS,
-    LocalizationResult,
     class_names_of,
     generic_class_names,
+    result_from_data_sample,
 )
 
-from .timeline import draw_timeline, figure_to_image, save_image
+from .timeline import draw_result, figure_to_image, save_image
 
 
 @VISUALIZERS.register_module()
@@ -61,29 +58,23 @@ class AVELVisualizer(Visualizer):
     def result_of(self,
                   name: str,
                   data_sample: ActionDataSample,
-                  draw_gt: bool = True) -> LocalizationResult:
-        """The :class:`LocalizationResult` of a predicted data sample.
+                  draw_gt: bool = True):
+        """The result (e.g. a :class:`LocalizationResult`) of a predicted
+        data sample of any task.
 
         Args:
             name (str): Name of the video.
-            data_sample (ActionDataSample): A sample with
+            data_sample (ActionDataSample): A predicted sample, e.g. with
                 ``pred_segment_labels`` [T] and ``pred_event_scores`` [T],
                 and optionally ``gt_segment_labels`` [T].
             draw_gt (bool): Keep the ground truth. Defaults to True.
 
         Returns:
-            LocalizationResult: The result to draw.
+            The result to draw.
         """
-        gt_labels = data_sample.get(GT_SEGMENT_LABELS) if draw_gt else None
-        return LocalizationResult(
-            video=name,
-            classes=self._classes(data_sample),
-            segment_labels=np.asarray(
-                data_sample.get(PRED_SEGMENT_LABELS).cpu()),
-            event_scores=np.asarray(
-                data_sample.get(PRED_EVENT_SCORES).float().cpu()),
-            gt_segment_labels=None
-            if gt_labels is None else np.asarray(gt_labels.cpu()))
+        return result_from_data_sample(
+            name, data_sample, self._classes(data_sample), draw_gt=draw_gt,
+            event_threshold=self.threshold)
 
     def add_datasample(self,
                        name: str,
@@ -115,9 +106,8 @@ class AVELVisualizer(Visualizer):
         """
         # Rendered once: the file, the window and the backends share it.
         image = figure_to_image(
-            draw_timeline(
-                self.result_of(name, data_sample, draw_gt), self.threshold,
-                self.dpi))
+            draw_result(self.result_of(name, data_sample, draw_gt),
+                        self.dpi))
         if show:
             self.show(image, win_name=name, wait_time=wait_time)
         if out_file is not None:

@@ -5,7 +5,7 @@ that no window, display or pyplot state is involved (safe in test loops and
 DataLoader-free tools alike).
 """
 import os
-from typing import Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -82,13 +82,15 @@ def _draw_bands(ax: Axes, result: LocalizationResult, labels: np.ndarray,
 
 
 def _draw_scores(ax: Axes, result: LocalizationResult,
-                 threshold: float) -> None:
-    """Event probability per second as steps, with the decision threshold."""
+                 threshold: Optional[float]) -> None:
+    """Event probability per second as steps, with the decision threshold
+    when the rule has one."""
     edges = np.arange(result.num_segments + 1) * result.segment_seconds
     scores = np.append(result.event_scores, result.event_scores[-1:])
     ax.fill_between(edges, scores, step='post', color='#1f77b4', alpha=0.15)
     ax.step(edges, scores, where='post', color='#1f77b4', linewidth=1.5)
-    ax.axhline(threshold, color='#555555', linestyle='--', linewidth=0.8)
+    if threshold is not None:
+        ax.axhline(threshold, color='#555555', linestyle='--', linewidth=0.8)
     ax.set_ylim(0, 1.02)
     ax.set_yticks([0, 0.5, 1])
     ax.set_ylabel('event\nprobability', fontsize=8)
@@ -109,7 +111,7 @@ def _title(result: LocalizationResult) -> str:
 
 
 def draw_timeline(result: LocalizationResult,
-                  threshold: float = 0.5,
+                  threshold: Optional[float] = None,
                   dpi: int = 100) -> Figure:
     """Draw the timeline of a result.
 
@@ -120,13 +122,16 @@ def draw_timeline(result: LocalizationResult,
 
     Args:
         result (LocalizationResult): The result to draw.
-        threshold (float): The event threshold drawn over the
-            probabilities. Defaults to 0.5.
+        threshold (float, optional): The event threshold drawn over the
+            probabilities. Defaults to None, meaning the result's
+            ``event_threshold`` (no line when that is None too).
         dpi (int): Resolution of the figure. Defaults to 100.
 
     Returns:
         Figure: The figure, on an Agg canvas.
     """
+    if threshold is None:
+        threshold = result.event_threshold
     with_gt = result.gt_segment_labels is not None
     colors = class_colors(result)
     width = float(np.clip(INCHES_PER_SECOND * result.duration, MIN_WIDTH,
@@ -184,9 +189,25 @@ def save_image(image: np.ndarray, path: str) -> None:
 
 def save_timeline(result: LocalizationResult,
                   path: str,
-                  threshold: float = 0.5,
+                  threshold: Optional[float] = None,
                   dpi: int = 100) -> None:
     """Draw the timeline of ``result`` (see :func:`draw_timeline`) to a
     PNG file."""
     save_figure(draw_timeline(result, threshold, dpi), path)
 
+
+
+#: Result type -> the function that draws its figure.
+FIGURES: Dict[type, Callable[..., Figure]] = {
+    LocalizationResult: draw_timeline
+}
+
+
+def draw_result(result: Any, dpi: int = 100) -> Figure:
+    """The figure of a result of any task (:data:`FIGURES`)."""
+    return FIGURES[type(result)](result, dpi=dpi)
+
+
+def save_result(result: Any, path: str, dpi: int = 100) -> None:
+    """Write the figure of a result of any task as a PNG."""
+    save_figure(draw_result(result, dpi), path)

@@ -55,7 +55,8 @@ class TestPredictSlidingWindows(TestCase):
 
     def test_one_window_is_the_model_prediction(self):
         audio, visual = random_features(10)
-        scores = predict_sliding_windows(self.model, audio, visual)
+        scores = predict_sliding_windows(self.model,
+                                         dict(audio=audio, visual=visual))
         events, categories = self._window_scores(audio, visual)
         np.testing.assert_allclose(scores['event_scores'], events, rtol=1e-6)
         np.testing.assert_allclose(scores['category_scores'],
@@ -63,7 +64,8 @@ class TestPredictSlidingWindows(TestCase):
 
     def test_short_input_is_zero_padded(self):
         audio, visual = random_features(7)
-        scores = predict_sliding_windows(self.model, audio, visual)
+        scores = predict_sliding_windows(self.model,
+                                         dict(audio=audio, visual=visual))
         padded_audio = np.zeros((10, 128), np.float32)
         padded_visual = np.zeros((10, 7, 7, 512), np.float32)
         padded_audio[:7], padded_visual[:7] = audio, visual
@@ -75,7 +77,8 @@ class TestPredictSlidingWindows(TestCase):
     def test_overlapping_windows_are_averaged(self):
         audio, visual = random_features(15, seed=1)
         scores = predict_sliding_windows(
-            self.model, audio, visual, stride=5, batch_size=1)
+            self.model, dict(audio=audio, visual=visual), stride=5,
+            batch_size=1)
         first, first_cat = self._window_scores(audio[:10], visual[:10])
         second, second_cat = self._window_scores(audio[5:], visual[5:])
         expected = np.concatenate(
@@ -90,16 +93,18 @@ class TestPredictSlidingWindows(TestCase):
     def test_batching_does_not_change_scores(self):
         audio, visual = random_features(16, seed=2)
         one = predict_sliding_windows(
-            self.model, audio, visual, stride=3, batch_size=1)
+            self.model, dict(audio=audio, visual=visual), stride=3,
+            batch_size=1)
         many = predict_sliding_windows(
-            self.model, audio, visual, stride=3, batch_size=16)
+            self.model, dict(audio=audio, visual=visual), stride=3,
+            batch_size=16)
         for name in ('event_scores', 'category_scores'):
             np.testing.assert_allclose(one[name], many[name], rtol=1e-5)
 
     def test_attention_maps(self):
         audio, visual = random_features(12, seed=3)
         scores = predict_sliding_windows(
-            self.model, audio, visual, with_attention=True)
+            self.model, dict(audio=audio, visual=visual), with_attention=True)
         attention = scores['attention']
         self.assertEqual(attention.shape, (12, 49))
         np.testing.assert_allclose(attention.sum(axis=1), 1, rtol=1e-5)
@@ -111,10 +116,11 @@ class TestPredictSlidingWindows(TestCase):
         np.testing.assert_allclose(attention[:10], expected.numpy(),
                                    rtol=1e-5)
         self.assertNotIn('attention', predict_sliding_windows(
-            self.model, audio, visual))
+            self.model, dict(audio=audio, visual=visual)))
 
     def test_rejects_mismatched_lengths(self):
         audio, _ = random_features(5)
         _, visual = random_features(6)
         with self.assertRaisesRegex(ValueError, 'segments'):
-            predict_sliding_windows(self.model, audio, visual)
+            predict_sliding_windows(self.model,
+                                    dict(audio=audio, visual=visual))

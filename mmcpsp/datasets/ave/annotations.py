@@ -5,9 +5,10 @@ appearance in the full release's Annotations.txt), whatever subset of the
 release a folder holds, so labels sliced from the released files keep
 their meaning.
 """
+import math
 import os
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -41,7 +42,8 @@ class AVEAnnotations:
             the order of first appearance in the file).
         video_ids (tuple[str]): YouTube id per row.
         class_indices (np.ndarray): int64 [N], class index per row.
-        spans (np.ndarray): int64 [N, 2], event [start, end) in seconds.
+        spans (np.ndarray): int64 [N, 2], event [start, end) in seconds
+            (float64 when parsed with ``strict=False``).
         header_lines (int): 1 when the file starts with a header line.
     """
     path: str
@@ -58,6 +60,17 @@ class AVEAnnotations:
     @property
     def num_classes(self) -> int:
         return len(self.categories)
+
+    def span_of(self, row: int) -> Tuple[str, float, float]:
+        """The event of one row: ``(category, start s, end s)``."""
+        return (self.categories[self.class_indices[row]],
+                float(self.spans[row, 0]), float(self.spans[row, 1]))
+
+    def spans_of(self, video_id: str) -> List[Tuple[str, float, float]]:
+        """The events of one video: :meth:`span_of` every row naming it, in
+        file order (empty when none does)."""
+        return [self.span_of(row) for row, name in enumerate(self.video_ids)
+                if name == video_id]
 
     def where(self, row: int) -> str:
         """The row and its line number, for messages."""
@@ -91,9 +104,9 @@ def _read_lines(path: str) -> list:
     return lines
 
 
-def parse_annotations(
-        path: str,
-        known_categories: Optional[Sequence[str]] = None) -> AVEAnnotations:
+def parse_annotations(path: str,
+                      known_categories: Optional[Sequence[str]] = None,
+                      strict: bool = True) -> AVEAnnotations:
     """Parse Annotations.txt (``Category&VideoID&Quality&StartTime&EndTime``
     a line, with or without a header line).
 
@@ -104,11 +117,15 @@ def parse_annotations(
             a category's index is its position there, whichever of them
             the file holds. None accepts any category and numbers them by
             first appearance. Defaults to None.
+        strict (bool): The AVE release's rules: integer times with
+            0 <= start <= end <= 10. False reads a user's own annotation
+            file of the same layout for videos of any length: times are
+            any numbers of seconds with 0 <= start <= end, and a video may
+            have several lines (one per event). Defaults to True.
 
     Raises:
         DataValidationError: When the file is missing, or a line does not
-            have five fields, integer times, 0 <= start <= end <= 10 or a
-            known category.
+            have five fields, times as above or a known category.
     """
     lines = _read_lines(path)
     header_lines = int(bool(lines) and tuple(
@@ -118,6 +135,8 @@ def parse_annotations(
         categories = {name: index
                       for index, name in enumerate(known_categories)}
     layout = '&'.join(ANNOTATION_FIELDS)
+    time_type, time_name = (int, 'integer') if strict else (float, 'numeric')
+    last_time = NUM_SEGMENTS if strict else math.inf
     video_ids, class_indices, spans = [], [], []
     for row, line in enumerate(lines[header_lines:]):
         where = f'{row} (line {row + 1 + header_lines})'
@@ -126,14 +145,15 @@ def parse_annotations(
             raise DataValidationError(path, f'a line {layout}',
                                       repr(line), row=where)
         try:
-            start, end = int(fields[3]), int(fields[4])
+            start, end = time_type(fields[3]), time_type(fields[4])
         except ValueError:
             raise DataValidationError(
-                path, 'integer StartTime and EndTime',
+                path, f'{time_name} StartTime and EndTime',
                 f'{fields[3]!r} and {fields[4]!r}', row=where) from None
-        if not 0 <= start <= end <= NUM_SEGMENTS:
+        if not 0 <= start <= end <= last_time:
+            bound = f' <= {NUM_SEGMENTS}' if strict else ''
             raise DataValidationError(
-                path, f'0 <= StartTime <= EndTime <= {NUM_SEGMENTS}',
+                path, f'0 <= StartTime <= EndTime{bound}',
                 f'StartTime {start}, EndTime {end}', row=where)
         if known_categories is not None and fields[0] not in categories:
             raise DataValidationError(
@@ -151,5 +171,13 @@ def parse_annotations(
         categories=tuple(categories),
         video_ids=tuple(video_ids),
         class_indices=np.asarray(class_indices, dtype=np.int64),
-        spans=np.asarray(spans, dtype=np.int64),
+        spans=np.asarray(spans, dtype=np.int64 if strict else np.float64),
         header_lines=header_lines)
+
+
+def known_categories(classes: Optional[Sequence[str]]) -> Tuple[str, ...]:
+    """The categories a folder's Annotations.txt may name, in class-index
+    order: ``classes`` (e.g. ``metainfo['classes']``) when given, without
+    background, else the 28 of AVE."""
+    return tuple(name for name in (classes or AVE_CATEGORIES)
+                 if name != 'background')

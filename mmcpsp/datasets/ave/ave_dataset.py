@@ -1,24 +1,21 @@
 import os
-from typing import Callable, List, Optional, Sequence, Union
+from typing import List, Mapping, Optional, Tuple
 
-import numpy as np
-from mmengine.dataset import BaseDataset
+from mmcpsp.registry import DATASETS
 
-from mmcpsp.registry import DATASETS, TRANSFORMS
-
-from ..constants import SPLITS, SUPERVISIONS
+from ..base import BaseAVELDataset, Pipeline
 from ..preload import PreloadMixin
 from . import files
 from .annotations import (
     ANNOTATION_FILE,
     AVE_CATEGORIES,
-    AVEAnnotations,
+    known_categories,
     parse_annotations,
 )
 
 
 @DATASETS.register_module()
-class AVEDataset(PreloadMixin, BaseDataset):
+class AVEDataset(PreloadMixin, BaseAVELDataset):
     """The AVE dataset (Tian et al., ECCV 2018) read from its release files.
 
     ``data_root`` holds the HDF5 files as distributed (see
@@ -85,20 +82,13 @@ class AVEDataset(PreloadMixin, BaseDataset):
                  data_root: str,
                  split: str,
                  supervision: str = 'fully',
-                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 pipeline: Pipeline = (),
                  use_noisy: bool = False,
                  with_prob_label: bool = False,
                  annotation_file: str = ANNOTATION_FILE,
                  preload: Optional[str] = None,
                  preload_dtype: Optional[str] = None,
-                 test_mode: bool = False,
                  **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(
-                f'split must be one of {SPLITS}, got {split!r}')
-        if supervision not in SUPERVISIONS:
-            raise ValueError(f'supervision must be one of '
-                             f'{SUPERVISIONS}, got {supervision!r}')
         if use_noisy and (supervision, split) != ('weakly', 'train'):
             raise ValueError(
                 'use_noisy=True adds background-only training videos and '
@@ -110,39 +100,26 @@ class AVEDataset(PreloadMixin, BaseDataset):
                 'weakly supervised training; it applies only to '
                 'supervision="weakly", split="train"; got '
                 f'supervision={supervision!r}, split={split!r}')
-        self.split = split
         self._init_preload(preload, preload_dtype)
-        self.supervision = supervision
         self.use_noisy = use_noisy
         self.with_prob_label = with_prob_label
         self.annotation_path = os.path.join(data_root, annotation_file)
-        metainfo = dict(kwargs.pop('metainfo', None) or {})
+        super().__init__(data_root, split, supervision, pipeline, **kwargs)
+
+    def read_class_names(self, metainfo: Mapping) -> Tuple[str, ...]:
+        """The categories of Annotations.txt, in AVE's canonical order."""
         # Annotations.txt may name the categories of metainfo['classes']
         # when given, else the 28 of AVE: any other name is a bad line.
-        known = tuple(metainfo.get('classes') or AVE_CATEGORIES)
-        self.known_categories = tuple(name for name in known
-                                      if name != 'background')
-        # The category list is needed for metainfo even with lazy_init; the
-        # parsed annotations are not kept, to keep the dataset small.
-        categories = parse_annotations(self.annotation_path,
-                                             self.known_categories).categories
-        metainfo.update(
-            classes=tuple(categories) + ('background', ),
-            num_classes=len(categories),
-            background_index=len(categories))
-        # Built here through mmcpsp's registry, so that mmcpsp's transforms
-        # are found whatever the default scope (or none).
-        pipeline = [
-            TRANSFORMS.build(transform)
-            if isinstance(transform, dict) else transform
-            for transform in pipeline
-        ]
-        super().__init__(
-            data_root=data_root,
-            metainfo=metainfo,
-            pipeline=pipeline,
-            test_mode=test_mode,
-            **kwargs)
+        self.known_categories = known_categories(metainfo.get('classes'))
+        # Needed for metainfo even with lazy_init; the parsed annotations
+        # are not kept, to keep the dataset small.
+        return parse_annotations(self.annotation_path,
+                                 self.known_categories).categories
+
+    @classmethod
+    def fixed_class_names(cls, dataset_cfg: Mapping) -> Tuple[str, ...]:
+        """The 28 AVE categories, whatever subset a folder holds."""
+        return AVE_CATEGORIES
 
     def _path(self, name: str) -> str:
         return os.path.join(self.data_root, name)
@@ -150,15 +127,9 @@ class AVEDataset(PreloadMixin, BaseDataset):
     def load_data_list(self) -> List[dict]:
         """Check the files of this split and list its videos."""
         annotations = parse_annotations(self.annotation_path,
-                                              self.known_categories)
+                                        self.known_categories)
         num_rows = annotations.num_rows
-        orders = {
-            split: (self._path(files.order_file(split)),
-                    files.read_order(
-                        self._path(files.order_file(split)), num_rows))
-            for split in SPLITS
-        }
-        files.check_orders_disjoint(orders)
+        order = files.read_split_order(self.data_root, self.split, num_rows)
         audio_path = self._path(files.AUDIO_FILE)
         visual_path = self._path(files.VISUAL_FILE)
         files.check_feature_file(
@@ -168,14 +139,14 @@ class AVEDataset(PreloadMixin, BaseDataset):
             check_values=False)
 
         video_label_path = self._path(files.VIDEO_LABEL_FILE)
-        weak_train = (self.supervision, self.split) == ('weakly', 'train')
         video_labels = segment_labels = None
-        if weak_train or os.path.exists(video_label_path):
+        if self.weak_train or os.path.exists(video_label_path):
             # Also read when not needed, to catch a category mismatch.
             video_labels = files.read_video_labels(video_label_path,
                                                    annotations)
-        if not weak_train:
-            segment_labels = self._segment_labels(annotations)
+        if not self.weak_train:
+            segment_labels = files.segment_labels_of(self.data_root,
+                                                     annotations)
         prob_labels = (
             files.check_prob_labels(
                 self._path(files.PROB_LABEL_FILE), annotations)
@@ -183,7 +154,7 @@ class AVEDataset(PreloadMixin, BaseDataset):
 
         num_classes = annotations.num_classes
         data_list = []
-        for row in orders[self.split][1].tolist():
+        for row in order.tolist():
             info = dict(
                 video_id=annotations.video_ids[row],
                 row=row,
@@ -191,7 +162,7 @@ class AVEDataset(PreloadMixin, BaseDataset):
                 audio_path=audio_path,
                 visual_path=visual_path,
                 num_classes=num_classes)
-            if weak_train:
+            if self.weak_train:
                 info['video_label'] = int(video_labels[row])
             else:
                 # Held as a tuple, which pickles several times smaller than
@@ -205,13 +176,6 @@ class AVEDataset(PreloadMixin, BaseDataset):
         for sample_idx, info in enumerate(data_list):
             info['sample_idx'] = sample_idx
         return data_list
-
-    def _segment_labels(self, annotations: AVEAnnotations) -> np.ndarray:
-        label_path = files.find_segment_label_file(self.data_root)
-        if label_path is None:
-            return annotations.segment_labels()
-        return files.read_segment_labels(label_path, annotations)
-
     def _noisy_data_list(self, num_classes: int) -> List[dict]:
         label_path = self._path(files.NOISY_LABEL_FILE)
         audio_path = self._path(files.NOISY_AUDIO_FILE)
@@ -239,27 +203,3 @@ class AVEDataset(PreloadMixin, BaseDataset):
             for info in data_list:
                 info['video_prob_label'] = background
         return data_list
-
-    def get_data_info(self, idx: int) -> dict:
-        """The ``idx``-th item, ``segment_labels`` as int64 [T] and
-        ``video_prob_label`` as float32 [C + 1]."""
-        info = super().get_data_info(idx)
-        if 'segment_labels' in info:
-            info['segment_labels'] = np.asarray(info['segment_labels'],
-                                                dtype=np.int64)
-        if 'video_prob_label' in info:
-            info['video_prob_label'] = np.asarray(info['video_prob_label'],
-                                                  dtype=np.float32)
-        return info
-
-    @property
-    def num_classes(self) -> int:
-        """C, the number of event categories."""
-        return self._metainfo['num_classes']
-
-    def get_cat_ids(self, idx: int) -> List[int]:
-        """The class indices present in sample ``idx``."""
-        info = self.get_data_info(idx)
-        if 'video_label' in info:
-            return [int(info['video_label'])]
-        return sorted(set(np.asarray(info['segment_labels']).tolist()))

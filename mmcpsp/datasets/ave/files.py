@@ -11,7 +11,7 @@ from typing import Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..constants import NUM_SEGMENTS
+from ..constants import NUM_SEGMENTS, SPLITS
 from ..errors import DataValidationError
 from ..h5_utils import (
     DEFAULT_BLOCK_BYTES,
@@ -331,3 +331,36 @@ def find_segment_label_file(data_root: str) -> Optional[str]:
         if os.path.exists(path):
             return path
     return None
+
+
+def segment_labels_of(data_root: str,
+                      annotations: AVEAnnotations) -> np.ndarray:
+    """The segment labels of every row: from labels.h5 / right_labels.h5
+    when present (checked against Annotations.txt), else built from the
+    annotated spans.
+
+    Returns:
+        np.ndarray: int64 [N, T], class index per segment, background = C.
+    """
+    label_path = find_segment_label_file(data_root)
+    if label_path is None:
+        return annotations.segment_labels()
+    return read_segment_labels(label_path, annotations)
+
+
+def read_split_order(data_root: str, split: str,
+                     num_rows: Optional[int]) -> np.ndarray:
+    """The rows of one split, from its ``{split}_order.h5``.
+
+    The three order files are read and checked together: integer rows in
+    range, none repeated, none in two splits.
+
+    Returns:
+        np.ndarray: int64 [M], the split's rows.
+    """
+    orders = {}
+    for name in SPLITS:
+        path = os.path.join(data_root, order_file(name))
+        orders[name] = (path, read_order(path, num_rows))
+    check_orders_disjoint(orders)
+    return orders[split][1]

@@ -1,15 +1,16 @@
 import csv
 import json
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 
-from mmcpsp.registry import DATASETS, TRANSFORMS
+from mmcpsp.registry import DATASETS
 
-from ..constants import NUM_SEGMENTS, SPLITS, SUPERVISIONS
+from ..base import BaseAVELDataset, Pipeline, event_class_names
+from ..constants import NUM_SEGMENTS
 from ..errors import DataValidationError
+from ..preload import PreloadMixin
 
 FIELDS = ('video_id', 'category', 'split', 'start', 'end')
 
@@ -42,7 +43,7 @@ def read_annotation_rows(path: str) -> List[Dict[str, str]]:
 
 
 @DATASETS.register_module()
-class NpyFeatureDataset(BaseDataset):
+class NpyFeatureDataset(PreloadMixin, BaseAVELDataset):
     """Features from any extractor: one ``.npy`` per video and modality.
 
     Layout: ``{audio_dir}/<video_id>.npy`` [t, Ca] and
@@ -70,6 +71,12 @@ class NpyFeatureDataset(BaseDataset):
         visual_dir (str): Defaults to ``'visual'``.
         num_segments (int): T. Defaults to 10.
         pipeline (Sequence[dict]): Transforms. Defaults to ().
+        preload (str, optional): Hold the split's features in memory
+            (``'ram'``, ``'cuda'``, ``'cuda:N'``, ``'auto'``); see
+            :class:`~mmcpsp.datasets.preload.PreloadMixin`. Defaults to
+            None (read per sample).
+        preload_dtype (str, optional): Storage dtype of the preloaded
+            features. Defaults to None (the loading transform's).
         **kwargs: Other :class:`~mmengine.dataset.BaseDataset` arguments.
     """
 
@@ -81,40 +88,32 @@ class NpyFeatureDataset(BaseDataset):
                  audio_dir: str = 'audio',
                  visual_dir: str = 'visual',
                  num_segments: int = NUM_SEGMENTS,
-                 pipeline: Sequence[dict] = (),
+                 pipeline: Pipeline = (),
+                 preload: Optional[str] = None,
+                 preload_dtype: Optional[str] = None,
                  **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
-        if supervision not in SUPERVISIONS:
-            raise ValueError(f'supervision must be one of {SUPERVISIONS}, '
-                             f'got {supervision!r}')
-        self.split = split
-        self.supervision = supervision
+        self._init_preload(preload, preload_dtype)
         self.num_segments = num_segments
         self.audio_dir = osp.join(data_root, audio_dir)
         self.visual_dir = osp.join(data_root, visual_dir)
         self.ann_path = osp.join(data_root, ann_file)
-        metainfo = dict(kwargs.pop('metainfo', None) or {})
-        rows = read_annotation_rows(self.ann_path)
-        classes: Optional[Sequence[str]] = metainfo.get('classes')
+        super().__init__(data_root, split, supervision, pipeline,
+                         ann_file=ann_file, **kwargs)
+
+    def read_class_names(self, metainfo: Mapping) -> List[str]:
+        """``metainfo['classes']`` when given, else the categories of the
+        annotation file by order of first appearance."""
+        classes = metainfo.get('classes')
         if classes is None:
+            rows = read_annotation_rows(self.ann_path)
             classes = list(dict.fromkeys(row['category'] for row in rows))
-        categories = [name for name in classes if name != 'background']
-        metainfo.update(classes=tuple(categories) + ('background', ),
-                        num_classes=len(categories),
-                        background_index=len(categories))
-        self._categories = categories
-        pipeline = [TRANSFORMS.build(transform)
-                    if isinstance(transform, dict) else transform
-                    for transform in pipeline]
-        super().__init__(data_root=data_root, ann_file=ann_file,
-                         metainfo=metainfo, pipeline=pipeline, **kwargs)
+        self._categories = list(event_class_names(classes) or ())
+        return self._categories
 
     def load_data_list(self) -> List[dict]:
         """Check the annotations and the feature files of the split."""
         index_of = {name: index for index, name in enumerate(self._categories)}
         num_classes = len(self._categories)
-        weak_train = (self.supervision, self.split) == ('weakly', 'train')
         data_list = []
         for position, row in enumerate(read_annotation_rows(self.ann_path)):
             if row['split'] != self.split:
@@ -143,7 +142,7 @@ class NpyFeatureDataset(BaseDataset):
                 num_segments=self.num_segments,
                 sample_idx=len(data_list))
             class_index = index_of[row['category']]
-            if weak_train:
+            if self.weak_train:
                 info['video_label'] = class_index
             else:
                 seconds = np.arange(self.num_segments)
@@ -164,11 +163,3 @@ class NpyFeatureDataset(BaseDataset):
                 '.npy for every video of the split',
                 f'{len(missing)} missing, e.g. {missing[:3]}')
         return data_list
-
-    def get_data_info(self, idx: int) -> dict:
-        """The ``idx``-th item, ``segment_labels`` as int64 [T]."""
-        info = super().get_data_info(idx)
-        if 'segment_labels' in info:
-            info['segment_labels'] = np.asarray(info['segment_labels'],
-                                                dtype=np.int64)
-        return info

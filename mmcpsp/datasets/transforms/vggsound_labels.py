@@ -2,7 +2,7 @@ import numpy as np
 
 from mmcpsp.registry import TRANSFORMS
 
-from ..vggsound_avel.format import to_event_mask
+from ..vggsound_avel.files import to_event_mask
 from ..vggsound_avel.safe_pickle import load_zipped_array
 from .vggsound_loading import LoadVGGSoundAVELFeatures
 

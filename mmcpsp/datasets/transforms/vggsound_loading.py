@@ -11,7 +11,7 @@ from mmcpsp.utils.libc import libc_function
 from ..errors import DataValidationError
 from ..h5_utils import H5RowReader, get_dataset, open_h5
 from ..validation import check_finite
-from ..vggsound_avel.format import (
+from ..vggsound_avel.files import (
     fit_audio,
     to_channels_last,
     to_event_mask,

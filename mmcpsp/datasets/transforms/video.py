@@ -201,12 +201,15 @@ def _place_audio(blocks: List[np.ndarray], start: float,
 class DecodeAVSegments(BaseTransform):
     """Decode a video file into T segments of N frames, and its audio.
 
-    Required keys: ``filename`` (the video file).
+    Required keys: ``filename`` (the video file). Optional key:
+    ``num_segments``, which overrides the argument for this video (None:
+    every second of the file, as the inference API decodes videos of any
+    length with the model's test pipeline).
 
     Added keys: ``imgs`` (list of T * N uint8 RGB [H, W, 3] frames, segment
     by segment, as MMAction2's decoders give them, so that its frame
     transforms (``Resize``, ``Flip``, ``ColorJitter`` ...) apply),
-    ``img_shape``, ``original_shape``, ``num_segments`` (T),
+    ``img_shape``, ``original_shape``, ``num_segments`` (T, as decoded),
     ``frames_per_segment`` (N), ``audio_waveform`` (float32 [C, n] or
     None), ``audio_sample_rate`` and ``duration``.
 
@@ -231,14 +234,15 @@ class DecodeAVSegments(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Decode ``results['filename']``; see the class docstring."""
-        decoded = decode_video(results['filename'], self.num_segments,
+        num_segments = results.get('num_segments', self.num_segments)
+        decoded = decode_video(results['filename'], num_segments,
                                self.frames_per_segment, self.frame_size,
                                self.with_audio)
         results['imgs'] = list(decoded.frames.reshape(
             -1, *decoded.frames.shape[2:]))
         results['img_shape'] = decoded.frames.shape[2:4]
         results['original_shape'] = decoded.frames.shape[2:4]
-        results['num_segments'] = self.num_segments
+        results['num_segments'] = decoded.frames.shape[0]
         results['frames_per_segment'] = self.frames_per_segment
         results['audio_waveform'] = decoded.waveform
         results['audio_sample_rate'] = decoded.sample_rate

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..constants import NUM_SEGMENTS
 from ..h5_utils import check_dtype, check_shape, get_dataset, open_h5, read_all
-from .format import AUDIO_DIM, VISUAL_CHANNELS, VISUAL_SIZE
+from .files import AUDIO_DIM, VISUAL_CHANNELS, VISUAL_SIZE
 
 #: File of each kind inside the HDF5 folder.
 HDF5_FILES = dict(

@@ -1,35 +1,20 @@
-import os
-from typing import Callable, Dict, List, Optional, Union
-
-from mmengine.dataset import BaseDataset
+from typing import List, Mapping, Optional, Tuple
 
 from mmcpsp.registry import DATASETS
 
-from ..constants import SPLITS, SUPERVISIONS
-from ..errors import DataValidationError
+from ..base import BaseAVELDataset, Pipeline
 from ..preload import PreloadMixin
-from .format import (
+from .files import (
     DEFAULT_CATEGORIES_FILE,
     DEFAULT_META_FILE,
-    DEFAULT_ZIP_DIRS,
     NUM_CLASSES,
-    MetaRow,
-    check_missing_zips,
-    read_categories,
-    read_meta_csv,
 )
-from .hdf5 import (
-    DEFAULT_HDF5_DIR,
-    hdf5_paths,
-    is_converted,
-    read_hdf5_index,
-)
-
-LAYOUTS = ('auto', 'zip', 'hdf5')
+from .folder import VGGSoundAVELFolder, categories_of_config
+from .hdf5 import DEFAULT_HDF5_DIR
 
 
 @DATASETS.register_module()
-class VGGSoundAVELDataset(PreloadMixin, BaseDataset):
+class VGGSoundAVELDataset(PreloadMixin, BaseAVELDataset):
     """VGGSound-AVEL100k (or -50k) for audio-visual event localization.
 
     Reads the files as the authors distribute them (see
@@ -95,72 +80,36 @@ class VGGSoundAVELDataset(PreloadMixin, BaseDataset):
                  data_root: str,
                  split: str,
                  supervision: str = 'fully',
-                 pipeline: List[Union[dict, Callable]] = [],
+                 pipeline: Pipeline = (),
                  meta_file: str = DEFAULT_META_FILE,
                  categories_file: str = DEFAULT_CATEGORIES_FILE,
                  layout: str = 'auto',
-                 zip_dirs: Optional[Dict[str, str]] = None,
+                 zip_dirs: Optional[Mapping[str, str]] = None,
                  hdf5_dir: str = DEFAULT_HDF5_DIR,
                  num_classes: Optional[int] = NUM_CLASSES,
                  preload: Optional[str] = None,
                  preload_dtype: Optional[str] = None,
-                 test_mode: bool = False,
                  **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
-        if supervision not in SUPERVISIONS:
-            raise ValueError(f'supervision must be one of {SUPERVISIONS}, '
-                             f'got {supervision!r}')
-        if layout not in LAYOUTS:
-            raise ValueError(f'layout must be one of {LAYOUTS}, got '
-                             f'{layout!r}')
-        unknown = set(zip_dirs or {}) - set(DEFAULT_ZIP_DIRS)
-        if unknown:
-            raise ValueError(f'zip_dirs keys must be among '
-                             f'{tuple(DEFAULT_ZIP_DIRS)}, got {unknown}')
-        self.split = split
         self._init_preload(preload, preload_dtype)
-        self.supervision = supervision
-        self.meta_path = os.path.join(data_root, meta_file)
-        self.categories_path = os.path.join(data_root, categories_file)
-        folders = {**DEFAULT_ZIP_DIRS, **(zip_dirs or {})}
-        self.zip_dirs = {
-            kind: os.path.join(data_root, folder)
-            for kind, folder in folders.items()
-        }
-        self.hdf5_dir = os.path.join(data_root, hdf5_dir)
-        if layout == 'auto':
-            layout = 'hdf5' if is_converted(self.hdf5_dir) else 'zip'
-        self.layout = layout
-        # Weakly supervised training must not see the segment labels.
-        self.with_segment_labels = not (supervision == 'weakly'
-                                        and split == 'train')
-        class_names = read_categories(self.categories_path, num_classes)
-        self._class_names = class_names
-        num_event_classes = len(class_names)
-        metainfo = dict(
-            classes=tuple(class_names) + ('background', ),
-            num_classes=num_event_classes,
-            background_index=num_event_classes)
-        super().__init__(
-            data_root=data_root,
-            pipeline=pipeline,
-            metainfo=metainfo,
-            test_mode=test_mode,
-            **kwargs)
+        self.folder = VGGSoundAVELFolder(data_root, meta_file,
+                                         categories_file, layout, zip_dirs,
+                                         hdf5_dir, num_classes)
+        super().__init__(data_root, split, supervision, pipeline, **kwargs)
 
-    def _split_rows(self) -> List[MetaRow]:
-        """The rows of the meta CSV in this split (at least one)."""
-        rows = [
-            row for row in read_meta_csv(self.meta_path, self._class_names)
-            if row.split == self.split
-        ]
-        if not rows:
-            raise DataValidationError(
-                self.meta_path, key='split',
-                expected=f'at least one video of split {self.split!r}',
-                found='none')
-        return rows
+    @property
+    def layout(self) -> str:
+        """``'zip'`` or ``'hdf5'``: where the features are read from."""
+        return self.folder.layout
+
+    def read_class_names(self, metainfo: Mapping) -> List[str]:
+        """The names of the categories file, line order = class index."""
+        return self.folder.class_names
+
+    @classmethod
+    def fixed_class_names(cls, dataset_cfg: Mapping
+                          ) -> Optional[Tuple[str, ...]]:
+        """The names of the config's categories file, when it is there."""
+        return categories_of_config(dataset_cfg)
 
     def load_data_list(self) -> List[dict]:
         """Read the meta CSV and check the features of the split exist.
@@ -169,53 +118,19 @@ class VGGSoundAVELDataset(PreloadMixin, BaseDataset):
             list[dict]: ``video_id``, ``video_label`` (class index) and
             ``hdf5_row`` (-1 in the zip layout) per video of the split.
         """
-        rows = self._split_rows()
-        video_ids = [row.video_id for row in rows]
-        if self.layout == 'hdf5':
-            hdf5_rows = self._find_hdf5_rows(rows)
-        else:
-            hdf5_rows = [-1] * len(rows)
-            kinds = ['audio', 'visual']
-            if self.with_segment_labels:
-                kinds.append('label')
-            for kind in kinds:
-                check_missing_zips(self.zip_dirs[kind], video_ids)
+        rows = self.folder.split_rows(self.split)
+        zip_kinds = ('audio', 'visual') + (
+            () if self.weak_train else ('label', ))
+        hdf5_rows = self.folder.check_rows(rows, self.split, zip_kinds)
         return [
             dict(video_id=row.video_id, video_label=row.class_index,
                  hdf5_row=hdf5_row)
             for row, hdf5_row in zip(rows, hdf5_rows)
         ]
 
-    def _find_hdf5_rows(self, rows: List[MetaRow]) -> List[int]:
-        index = {
-            vid: position
-            for position, vid in enumerate(read_hdf5_index(self.hdf5_dir))
-        }
-        missing = [row.video_id for row in rows if row.video_id not in index]
-        if missing:
-            raise DataValidationError(
-                hdf5_paths(self.hdf5_dir)['index'], key='video_id',
-                expected=f'every video of split {self.split!r} of '
-                f'{self.meta_path}',
-                found=f'{len(missing)} missing, e.g. {missing[:3]} (convert '
-                'again from the current CSV)')
-        return [index[row.video_id] for row in rows]
-
     def get_data_info(self, idx: int) -> dict:
         """Item ``idx`` with what ``LoadVGGSoundAVELFeatures`` needs to find
-        its files.
-
-        The paths are derived here rather than stored in every item, which
-        keeps the serialized items small at 100k videos.
-        """
-        info = super().get_data_info(idx)
-        info['num_classes'] = len(self._class_names)
-        info['with_segment_labels'] = self.with_segment_labels
-        info['feature_layout'] = self.layout
-        if self.layout == 'hdf5':
-            info['hdf5_paths'] = hdf5_paths(self.hdf5_dir)
-        else:
-            file_name = f'{info["video_id"]}.zip'
-            for kind, folder in self.zip_dirs.items():
-                info[f'{kind}_path'] = os.path.join(folder, file_name)
-        return info
+        its files."""
+        return self.folder.add_paths(
+            super().get_data_info(idx), with_segment_labels=not
+            self.weak_train)

@@ -1,15 +1,20 @@
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Sequence, Union
+from typing import Dict, List, Mapping, Tuple
 
 import numpy as np
 
 from mmcpsp.registry import DATASETS
 
 from ..ave import files
-from ..ave.annotations import AVEAnnotations, parse_annotations
-from ..ave.ave_dataset import AVEDataset
-from ..constants import SPLITS
+from ..ave.annotations import (
+    ANNOTATION_FILE,
+    AVE_CATEGORIES,
+    AVEAnnotations,
+    known_categories,
+    parse_annotations,
+)
+from ..base import BaseAVELDataset, Pipeline
 from ..errors import DataValidationError
 
 #: The split files of the AVE release (same line format as
@@ -45,11 +50,12 @@ def check_missing_videos(video_dir: str, video_ids: List[str],
 
 
 @DATASETS.register_module()
-class AVEVideoDataset(AVEDataset):
+class AVEVideoDataset(BaseAVELDataset):
     """AVE read from its raw videos: ``AVE/<VideoID>.mp4`` as released.
 
     Same annotations, labels, class indices and split membership as
-    :class:`~mmcpsp.datasets.AVEDataset` (it reuses its parsing): rows are
+    :class:`~mmcpsp.datasets.AVEDataset` (the same parsers of
+    ``mmcpsp.datasets.ave``): rows are
     the lines of ``Annotations.txt``; a split's rows come from the
     release's ``trainSet.txt`` / ``valSet.txt`` / ``testSet.txt`` (each
     line matched to its row by category, video id and times) or from the
@@ -80,46 +86,52 @@ class AVEVideoDataset(AVEDataset):
         split_source (str): ``'txt'`` (the split txt files), ``'order'``
             (the order files) or ``'auto'`` (txt files when the split's
             exists, else the order files). Defaults to ``'auto'``.
-        **kwargs: Other arguments of :class:`AVEDataset` (no
-            ``use_noisy``: the background-only videos are features only;
-            no ``preload``: videos are decoded per sample).
+        annotation_file (str): Annotation file, relative to ``data_root``.
+            Defaults to ``'Annotations.txt'``.
+        **kwargs: Other arguments of :class:`BaseAVELDataset`
+            (``metainfo``, ``test_mode``, ``lazy_init`` ...).
     """
+
+    reads_videos = True
 
     def __init__(self,
                  data_root: str,
                  split: str,
                  supervision: str = 'fully',
-                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 pipeline: Pipeline = (),
                  video_dir: str = 'AVE',
                  split_source: str = 'auto',
+                 annotation_file: str = ANNOTATION_FILE,
                  **kwargs) -> None:
         if split_source not in SPLIT_SOURCES:
             raise ValueError(f'split_source must be one of {SPLIT_SOURCES}, '
                              f'got {split_source!r}')
-        if kwargs.get('use_noisy'):
-            raise ValueError('use_noisy is not available from raw videos: '
-                             'the background-only videos are released as '
-                             'features only')
-        if kwargs.get('preload'):
-            raise ValueError('preload holds feature files in memory; raw '
-                             'videos are decoded per sample')
         self.video_dir = osp.join(data_root, video_dir)
         self.split_source = split_source
+        self.annotation_path = osp.join(data_root, annotation_file)
         super().__init__(data_root, split, supervision, pipeline, **kwargs)
+
+    def read_class_names(self, metainfo: Mapping) -> Tuple[str, ...]:
+        """The categories of Annotations.txt, in AVE's canonical order."""
+        self.known_categories = known_categories(metainfo.get('classes'))
+        return parse_annotations(self.annotation_path,
+                                 self.known_categories).categories
+
+    @classmethod
+    def fixed_class_names(cls, dataset_cfg: Mapping) -> Tuple[str, ...]:
+        """The 28 AVE categories, whatever subset a folder holds."""
+        return AVE_CATEGORIES
+
+    def _path(self, name: str) -> str:
+        return osp.join(self.data_root, name)
 
     def _split_rows(self, annotations: AVEAnnotations) -> np.ndarray:
         txt_path = self._path(SPLIT_FILES[self.split])
         use_txt = self.split_source == 'txt' or (
             self.split_source == 'auto' and osp.isfile(txt_path))
         if not use_txt:
-            orders = {
-                split: (self._path(files.order_file(split)),
-                        files.read_order(self._path(files.order_file(split)),
-                                         annotations.num_rows))
-                for split in SPLITS
-            }
-            files.check_orders_disjoint(orders)
-            return orders[self.split][1]
+            return files.read_split_order(self.data_root, self.split,
+                                          annotations.num_rows)
         split_lines = parse_annotations(txt_path, self.known_categories)
         row_of = {
             self._line_key(annotations, row): row
@@ -150,15 +162,15 @@ class AVEVideoDataset(AVEDataset):
         check_missing_videos(self.video_dir,
                              [annotations.video_ids[row] for row in rows],
                              videos)
-        weak_train = (self.supervision, self.split) == ('weakly', 'train')
-        if weak_train:
+        if self.weak_train:
             video_label_path = self._path(files.VIDEO_LABEL_FILE)
             video_labels = (files.read_video_labels(video_label_path,
                                                     annotations)
                             if osp.exists(video_label_path) else
                             annotations.class_indices)
         else:
-            segment_labels = self._segment_labels(annotations)
+            segment_labels = files.segment_labels_of(self.data_root,
+                                                     annotations)
         data_list = []
         for sample_idx, row in enumerate(rows.tolist()):
             video_id = annotations.video_ids[row]
@@ -168,7 +180,7 @@ class AVEVideoDataset(AVEDataset):
                 filename=osp.join(self.video_dir, videos[video_id]),
                 num_classes=annotations.num_classes,
                 sample_idx=sample_idx)
-            if weak_train:
+            if self.weak_train:
                 info['video_label'] = int(video_labels[row])
             else:
                 info['segment_labels'] = tuple(segment_labels[row].tolist())

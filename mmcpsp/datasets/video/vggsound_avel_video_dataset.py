@@ -1,20 +1,29 @@
 import os.path as osp
-from typing import List
+from typing import List, Mapping, Optional, Tuple
 
 from mmcpsp.registry import DATASETS
 
-from ..vggsound_avel.format import check_missing_zips
-from ..vggsound_avel.vggsound_avel_dataset import VGGSoundAVELDataset
+from ..base import BaseAVELDataset, Pipeline
+from ..vggsound_avel.files import (
+    DEFAULT_CATEGORIES_FILE,
+    DEFAULT_META_FILE,
+    NUM_CLASSES,
+)
+from ..vggsound_avel.folder import (
+    VGGSoundAVELFolder,
+    categories_of_config,
+)
+from ..vggsound_avel.hdf5 import DEFAULT_HDF5_DIR
 from .ave_video_dataset import check_missing_videos, list_videos
 
 
 @DATASETS.register_module()
-class VGGSoundAVELVideoDataset(VGGSoundAVELDataset):
+class VGGSoundAVELVideoDataset(BaseAVELDataset):
     """VGGSound-AVEL100k (or -50k) read from its raw videos.
 
     The meta CSV and the categories file give the videos, their split and
     class index exactly as :class:`~mmcpsp.datasets.VGGSoundAVELDataset`
-    (it reuses its parsing); the videos are ``{video_dir}/<video_id>.mp4``
+    (the same :class:`VGGSoundAVELFolder`); the videos are ``{video_dir}/<video_id>.mp4``
     (or another container FFmpeg reads). The segment labels (event masks)
     are not in the CSV: they are read from the label zips (or the converted
     HDF5 folder) by ``LoadVGGSoundAVELLabels``, as the feature dataset
@@ -29,38 +38,71 @@ class VGGSoundAVELVideoDataset(VGGSoundAVELDataset):
     Args:
         data_root (str): Folder of the meta CSV and the categories file.
         split (str): ``'train'``, ``'val'`` or ``'test'``.
+        supervision (str): ``'fully'`` or ``'weakly'``. Defaults to
+            ``'fully'``.
+        pipeline (list[dict | Callable]): Transforms. Defaults to ().
         video_dir (str): Folder of the videos, relative to ``data_root``.
             Defaults to ``'videos'``.
-        **kwargs: Other arguments of :class:`VGGSoundAVELDataset`
-            (``supervision``, ``pipeline``, ``meta_file``, ``layout`` of
-            the labels, ``zip_dirs``, ``hdf5_dir`` ...; no ``preload``).
+        meta_file, categories_file, layout, zip_dirs, hdf5_dir,
+        num_classes: As for :class:`VGGSoundAVELDataset` (``layout`` and
+            the folders are those of the label files).
+        **kwargs: Other arguments of :class:`BaseAVELDataset`.
     """
+
+    reads_videos = True
 
     def __init__(self,
                  data_root: str,
                  split: str,
+                 supervision: str = 'fully',
+                 pipeline: Pipeline = (),
                  video_dir: str = 'videos',
+                 meta_file: str = DEFAULT_META_FILE,
+                 categories_file: str = DEFAULT_CATEGORIES_FILE,
+                 layout: str = 'auto',
+                 zip_dirs: Optional[Mapping[str, str]] = None,
+                 hdf5_dir: str = DEFAULT_HDF5_DIR,
+                 num_classes: Optional[int] = NUM_CLASSES,
                  **kwargs) -> None:
-        if kwargs.get('preload'):
-            raise ValueError('preload holds feature files in memory; raw '
-                             'videos are decoded per sample')
         self.video_dir = osp.join(data_root, video_dir)
-        super().__init__(data_root, split, **kwargs)
+        self.folder = VGGSoundAVELFolder(data_root, meta_file,
+                                         categories_file, layout, zip_dirs,
+                                         hdf5_dir, num_classes)
+        super().__init__(data_root, split, supervision, pipeline, **kwargs)
+
+    @property
+    def layout(self) -> str:
+        """``'zip'`` or ``'hdf5'``: where the labels are read from."""
+        return self.folder.layout
+
+    def read_class_names(self, metainfo: Mapping) -> List[str]:
+        """The names of the categories file, line order = class index."""
+        return self.folder.class_names
+
+    @classmethod
+    def fixed_class_names(cls, dataset_cfg: Mapping
+                          ) -> Optional[Tuple[str, ...]]:
+        """The names of the config's categories file, when it is there."""
+        return categories_of_config(dataset_cfg)
 
     def load_data_list(self) -> List[dict]:
         """List the split's videos; check the videos and label files."""
-        rows = self._split_rows()
+        rows = self.folder.split_rows(self.split)
         video_ids = [row.video_id for row in rows]
         videos = list_videos(self.video_dir)
         check_missing_videos(self.video_dir, video_ids, videos)
-        hdf5_rows = [-1] * len(rows)
-        if self.layout == 'hdf5':
-            hdf5_rows = self._find_hdf5_rows(rows)
-        elif self.with_segment_labels:
-            check_missing_zips(self.zip_dirs['label'], video_ids)
+        hdf5_rows = self.folder.check_rows(
+            rows, self.split, () if self.weak_train else ('label', ))
         return [
             dict(video_id=row.video_id, video_label=row.class_index,
                  hdf5_row=hdf5_row,
                  filename=osp.join(self.video_dir, videos[row.video_id]))
             for row, hdf5_row in zip(rows, hdf5_rows)
         ]
+
+    def get_data_info(self, idx: int) -> dict:
+        """Item ``idx`` with what ``LoadVGGSoundAVELLabels`` needs to find
+        its label file."""
+        return self.folder.add_paths(
+            super().get_data_info(idx), with_segment_labels=not
+            self.weak_train)

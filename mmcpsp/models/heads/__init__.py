@@ -1,4 +1,8 @@
+from .base import BaseAVELHead, BaseSegmentHead, NeckOutputs
 from .cpsp_head import CPSPHead
 from .psp_cvpr21_head import PSPCVPR21Head
 
-__all__ = ['CPSPHead', 'PSPCVPR21Head']
+__all__ = [
+    'BaseAVELHead', 'BaseSegmentHead', 'CPSPHead', 'NeckOutputs',
+    'PSPCVPR21Head'
+]

@@ -1,31 +1,23 @@
-from typing import Dict, Optional, Tuple
+from typing import Dict, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.utils import OptConfigType, OptSampleList, SampleList
-from mmengine.model import BaseModule
+from mmaction.utils import OptConfigType, SampleList
 
-from mmcpsp.datasets.constants import SUPERVISIONS
 from mmcpsp.registry import MODELS
-from mmcpsp.structures import (
-    attach_predictions,
-    stack_segment_labels,
-    stack_video_labels,
-)
+from mmcpsp.structures import GT_SEGMENT_LABELS, GT_VIDEO_LABEL
 
 from ..losses import pair_similarity
 from ..utils import event_mask, video_classes_from_segments, weak_labels
-
-#: The outputs of the PSP neck: fused F, visual Vo and audio Ao [B, T, D].
-NeckOutputs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+from .base import BaseAVELHead, NeckOutputs, TensorDict
 
 _DEFAULT_CLS_LOSSES = dict(
     fully='AVELFullyClsLoss', weakly='AVELWeaklyClsLoss')
 
 
 @MODELS.register_module()
-class CPSPHead(BaseModule):
+class CPSPHead(BaseAVELHead):
     """Event and category heads of CPSP, owning the training objective.
 
     ``event_logits = Linear(F)`` [B, T] scores each segment as event or
@@ -73,6 +65,9 @@ class CPSPHead(BaseModule):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
+    segment_score_keys = ('event_scores', )
+    video_score_keys = ('category_scores', )
+
     def __init__(self,
                  num_classes: int,
                  in_channels: int = 256,
@@ -86,25 +81,11 @@ class CPSPHead(BaseModule):
                  background_own_class: bool = False,
                  event_threshold: float = 0.5,
                  init_cfg: OptConfigType = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        if supervision not in SUPERVISIONS:
-            raise ValueError(f'supervision must be one of {SUPERVISIONS}, '
-                             f'got {supervision!r}.')
-        if supervision == 'weakly':
-            for name, cfg in (('loss_avpsp', loss_avpsp),
-                              ('loss_spsa', loss_spsa)):
-                if cfg is not None:
-                    raise ValueError(
-                        f'{name} needs segment labels: it is a fully '
-                        'supervised loss, remove it from a weakly supervised '
-                        'head.')
-        elif loss_mil is not None:
-            raise ValueError(
-                'loss_mil learns events from video labels: it is a weakly '
-                'supervised loss, remove it from a fully supervised head.')
-        self.num_classes = num_classes
+        super().__init__(num_classes, supervision, init_cfg=init_cfg)
+        self.check_losses(
+            fully_only=dict(loss_avpsp=loss_avpsp, loss_spsa=loss_spsa),
+            weakly_only=dict(loss_mil=loss_mil))
         self.in_channels = in_channels
-        self.supervision = supervision
         self.background_own_class = background_own_class
         self.event_threshold = event_threshold
         self.event_classifier = nn.Linear(in_channels, 1)
@@ -112,27 +93,26 @@ class CPSPHead(BaseModule):
         if loss_cls is None:
             loss_cls = dict(type=_DEFAULT_CLS_LOSSES[supervision])
         self.loss_cls = MODELS.build(loss_cls)
-        self.loss_avpsp = self._build_optional(loss_avpsp)
-        self.loss_spsa = self._build_optional(loss_spsa)
-        self.loss_vpsa = self._build_optional(loss_vpsa)
-        self.loss_sspsp = self._build_optional(loss_sspsp)
-        self.loss_mil = self._build_optional(loss_mil)
+        self.loss_avpsp = self.build_loss(loss_avpsp)
+        self.loss_spsa = self.build_loss(loss_spsa)
+        self.loss_vpsa = self.build_loss(loss_vpsa)
+        self.loss_sspsp = self.build_loss(loss_sspsp)
+        self.loss_mil = self.build_loss(loss_mil)
 
-    @staticmethod
-    def _build_optional(cfg: OptConfigType) -> Optional[nn.Module]:
-        return None if cfg is None else MODELS.build(cfg)
-
-    def forward(self,
-                fused: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, feats: Union[NeckOutputs, torch.Tensor]
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Score the segments and classify the video.
 
         Args:
-            fused (torch.Tensor): Fused features F [B, T, D].
+            feats (tuple[torch.Tensor] | torch.Tensor): The outputs of the
+                PSP neck, or the fused features F [B, T, D] alone.
 
         Returns:
             tuple[torch.Tensor, torch.Tensor]: Event logits [B, T] and
             category logits [B, C].
         """
+        fused = feats if isinstance(feats, torch.Tensor) else feats[0]
         event_logits = self.event_classifier(fused).squeeze(-1)
         category_logits = self.category_classifier(fused.mean(dim=1))
         return event_logits, category_logits
@@ -155,31 +135,13 @@ class CPSPHead(BaseModule):
             category_logits.unsqueeze(1))  # [B, T, C]
         return F.softmax(segment_class_logits.max(dim=1).values, dim=-1)
 
-    def _segment_labels(self, data_samples: SampleList,
-                        device: torch.device) -> torch.Tensor:
-        segment_labels = stack_segment_labels(data_samples)
-        if segment_labels is None:
-            raise ValueError(
-                'Fully supervised CPSPHead needs gt_segment_labels in every '
-                'data sample.')
-        return segment_labels.to(device)
-
-    def _video_labels(self, data_samples: SampleList,
-                      device: torch.device) -> torch.Tensor:
-        video_labels = stack_video_labels(data_samples)
-        if video_labels is None:
-            raise ValueError(
-                'Weakly supervised CPSPHead needs gt_video_label in every '
-                'data sample.')
-        return video_labels.to(device)
-
-    def loss(self, neck_outputs: NeckOutputs,
+    def loss(self, feats: NeckOutputs,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """Compute the training objective.
 
         Args:
-            neck_outputs (tuple[torch.Tensor]): Fused F, visual Vo and audio
-                Ao, each [B, T, D].
+            feats (tuple[torch.Tensor]): Fused F, visual Vo and audio Ao of
+                the PSP neck, each [B, T, D].
             data_samples (list[ActionDataSample]): Samples carrying
                 ``gt_segment_labels`` (fully) or ``gt_video_label`` (weakly).
 
@@ -189,11 +151,12 @@ class CPSPHead(BaseModule):
             ``loss_sspsp`` and ``loss_mil``, each already weighted; their
             sum is the objective.
         """
-        fused, visual_out, audio_out = neck_outputs
+        fused, visual_out, audio_out = feats
         event_logits, category_logits = self(fused)
         losses = dict()
         if self.supervision == 'fully':
-            segment_labels = self._segment_labels(data_samples, fused.device)
+            segment_labels = self.gt_field(data_samples, GT_SEGMENT_LABELS,
+                                           fused.device, torch.long)
             events = event_mask(segment_labels, self.num_classes)
             video_classes = video_classes_from_segments(
                 segment_labels, self.num_classes)
@@ -205,7 +168,8 @@ class CPSPHead(BaseModule):
             if self.loss_spsa is not None:
                 losses['loss_spsa'] = self.loss_spsa(fused, events)
         else:
-            video_labels = self._video_labels(data_samples, fused.device)
+            video_labels = self.gt_field(data_samples, GT_VIDEO_LABEL,
+                                         fused.device, torch.long)
             losses['loss_cls'] = self.loss_cls(
                 self.video_prob(event_logits, category_logits),
                 weak_labels(video_labels, self.num_classes))
@@ -224,46 +188,36 @@ class CPSPHead(BaseModule):
             losses['loss_sspsp'] = self.loss_sspsp(audio_out, visual_out)
         return losses
 
-    def predict_segment_labels(self, event_logits: torch.Tensor,
-                               category_logits: torch.Tensor) -> torch.Tensor:
-        """Apply the CPSP prediction rule.
+    def predict_scores(self, feats: NeckOutputs) -> TensorDict:
+        """Event probabilities and the video's category probabilities.
 
         Args:
-            event_logits (torch.Tensor): Event logits [B, T].
-            category_logits (torch.Tensor): Category logits [B, C].
+            feats (tuple[torch.Tensor]): The outputs of the PSP neck.
 
         Returns:
-            torch.Tensor: Class per segment [B, T], long: the argmax category
-            where ``sigmoid(event_logit) > event_threshold``, else C.
+            dict[str, torch.Tensor]: ``event_scores`` [B, T], the sigmoid
+            of the event logits, and ``category_scores`` [B, C], the
+            softmax of the category logits.
         """
-        is_event = torch.sigmoid(event_logits) > self.event_threshold
-        video_classes = category_logits.argmax(dim=-1, keepdim=True)
-        return torch.where(is_event, video_classes,
-                           torch.full_like(video_classes, self.num_classes))
+        event_logits, category_logits = self(feats)
+        return dict(
+            event_scores=torch.sigmoid(event_logits),
+            category_scores=F.softmax(category_logits, dim=-1))
 
-    def predict(self,
-                neck_outputs: NeckOutputs,
-                data_samples: OptSampleList = None) -> SampleList:
-        """Predict the class of every segment.
+    def predict_labels(self, scores: TensorDict) -> TensorDict:
+        """The CPSP rule: the best category where the segment is an event.
 
         Args:
-            neck_outputs (tuple[torch.Tensor]): Fused F, visual Vo and audio
-                Ao, each [B, T, D].
-            data_samples (list[ActionDataSample], optional): Samples of the
-                batch; they receive the predictions and keep their other
-                fields. Defaults to None, meaning new samples.
+            scores (dict[str, torch.Tensor]): ``event_scores`` [B, T] and
+                ``category_scores`` [B, T, C] (the video's, per segment).
 
         Returns:
-            list[ActionDataSample]: One sample per video with
-            ``pred_segment_labels`` [T] (long, background = C),
-            ``pred_event_scores`` [T] and ``pred_category_scores`` [C].
+            dict[str, torch.Tensor]: ``segment_labels`` [B, T], long: the
+            argmax category where ``event_scores > event_threshold``
+            (strictly), else background C.
         """
-        event_logits, category_logits = self(neck_outputs[0])
-        event_logits = event_logits.detach()
-        category_logits = category_logits.detach()
-        segment_labels = self.predict_segment_labels(event_logits,
-                                                     category_logits)
-        event_scores = torch.sigmoid(event_logits)
-        category_scores = F.softmax(category_logits, dim=-1)
-        return attach_predictions(data_samples, segment_labels,
-                                  event_scores, category_scores)
+        is_event = scores['event_scores'] > self.event_threshold
+        categories = scores['category_scores'].argmax(dim=-1)
+        return dict(segment_labels=torch.where(
+            is_event, categories, torch.full_like(categories,
+                                                  self.num_classes)))

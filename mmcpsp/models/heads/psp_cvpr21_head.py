@@ -1,30 +1,22 @@
-from typing import Dict, Optional, Tuple
+from typing import Dict, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.utils import OptConfigType, OptSampleList, SampleList
-from mmengine.model import BaseModule
+from mmaction.utils import OptConfigType, SampleList
 
 from mmcpsp.registry import MODELS
-from mmcpsp.structures import (
-    attach_predictions,
-    stack_segment_labels,
-    stack_video_prob_labels,
-)
+from mmcpsp.structures import GT_SEGMENT_LABELS, GT_VIDEO_PROB_LABEL
 
 from ..losses import pair_similarity
 from ..utils import event_mask
+from .base import BaseAVELHead, NeckOutputs, TensorDict
 
-#: The outputs of the PSP neck: fused F, visual Vo and audio Ao [B, T, D].
-NeckOutputs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]
-
-SUPERVISIONS = ('fully', 'weakly')
 _DEFAULT_CLS_LOSSES = dict(fully='SegmentCELoss', weakly='VideoBCELoss')
 
 
 @MODELS.register_module()
-class PSPCVPR21Head(BaseModule):
+class PSPCVPR21Head(BaseAVELHead):
     """Segment classifier of PSP as released with the CVPR 2021 paper.
 
     One MLP scores every segment over C + 1 classes, background included:
@@ -57,6 +49,8 @@ class PSPCVPR21Head(BaseModule):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
+    segment_score_keys = ('class_scores', 'event_scores')
+
     def __init__(self,
                  num_classes: int,
                  in_channels: int = 256,
@@ -65,16 +59,9 @@ class PSPCVPR21Head(BaseModule):
                  loss_cls: OptConfigType = None,
                  loss_avpsp: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        if supervision not in SUPERVISIONS:
-            raise ValueError(f'supervision must be one of {SUPERVISIONS}, '
-                             f'got {supervision!r}.')
-        if supervision == 'weakly' and loss_avpsp is not None:
-            raise ValueError(
-                'loss_avpsp needs segment labels: it is a fully supervised '
-                'loss, remove it from a weakly supervised head.')
-        self.num_classes = num_classes
-        self.supervision = supervision
+        super().__init__(num_classes, supervision, init_cfg=init_cfg)
+        self.check_losses(
+            fully_only=dict(loss_avpsp=loss_avpsp), weakly_only=dict())
         self.segment_hidden = nn.Linear(
             in_channels, hidden_channels, bias=False)
         self.segment_classifier = nn.Linear(
@@ -88,19 +75,21 @@ class PSPCVPR21Head(BaseModule):
         if loss_cls is None:
             loss_cls = dict(type=_DEFAULT_CLS_LOSSES[supervision])
         self.loss_cls = MODELS.build(loss_cls)
-        self.loss_avpsp = (None if loss_avpsp is None else
-                           MODELS.build(loss_avpsp))
+        self.loss_avpsp = self.build_loss(loss_avpsp)
 
-    def forward(self, fused: torch.Tensor) -> torch.Tensor:
+    def forward(self, feats: Union[NeckOutputs,
+                                   torch.Tensor]) -> torch.Tensor:
         """Score every segment over C + 1 classes.
 
         Args:
-            fused (torch.Tensor): Fused features F [B, T, D].
+            feats (tuple[torch.Tensor] | torch.Tensor): The outputs of the
+                PSP neck, or the fused features F [B, T, D] alone.
 
         Returns:
             torch.Tensor: Segment logits [B, T, C + 1], gated when weakly
             supervised.
         """
+        fused = feats if isinstance(feats, torch.Tensor) else feats[0]
         segment_logits = self.segment_classifier(
             F.relu(self.segment_hidden(fused)))
         if self.temporal_gate is not None:
@@ -120,21 +109,13 @@ class PSPCVPR21Head(BaseModule):
         """
         return F.softmax(segment_logits.mean(dim=1), dim=-1)
 
-    @staticmethod
-    def _labels(stacked: Optional[torch.Tensor], field: str,
-                device: torch.device) -> torch.Tensor:
-        if stacked is None:
-            raise ValueError(
-                f'PSPCVPR21Head needs {field} in every data sample.')
-        return stacked.to(device)
-
-    def loss(self, neck_outputs: NeckOutputs,
+    def loss(self, feats: NeckOutputs,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """Compute the training objective.
 
         Args:
-            neck_outputs (tuple[torch.Tensor]): Fused F, visual Vo and audio
-                Ao, each [B, T, D].
+            feats (tuple[torch.Tensor]): Fused F, visual Vo and audio Ao of
+                the PSP neck, each [B, T, D].
             data_samples (list[ActionDataSample]): Samples carrying
                 ``gt_segment_labels`` (fully) or ``gt_video_prob_label``
                 (weakly; AVEDataset gives it with ``with_prob_label=True``).
@@ -143,18 +124,16 @@ class PSPCVPR21Head(BaseModule):
             dict[str, torch.Tensor]: ``loss_cls`` and, when configured,
             ``loss_avpsp``, each already weighted.
         """
-        fused, visual_out, audio_out = neck_outputs
+        fused, visual_out, audio_out = feats
         segment_logits = self(fused)
         if self.supervision == 'weakly':
-            prob_labels = self._labels(
-                stack_video_prob_labels(data_samples),
-                'gt_video_prob_label (AVEDataset with_prob_label=True)',
-                fused.device)
+            prob_labels = self.gt_field(
+                data_samples, GT_VIDEO_PROB_LABEL, fused.device,
+                source=' (AVEDataset with_prob_label=True)')
             return dict(loss_cls=self.loss_cls(
                 self.video_prob(segment_logits), prob_labels))
-        segment_labels = self._labels(
-            stack_segment_labels(data_samples), 'gt_segment_labels',
-            fused.device)
+        segment_labels = self.gt_field(data_samples, GT_SEGMENT_LABELS,
+                                       fused.device, torch.long)
         losses = dict(loss_cls=self.loss_cls(segment_logits, segment_labels))
         if self.loss_avpsp is not None:
             losses['loss_avpsp'] = self.loss_avpsp(
@@ -162,29 +141,30 @@ class PSPCVPR21Head(BaseModule):
                 event_mask(segment_labels, self.num_classes))
         return losses
 
-    def predict(self,
-                neck_outputs: NeckOutputs,
-                data_samples: OptSampleList = None) -> SampleList:
-        """Predict the class of every segment (argmax over C + 1).
+    def predict_scores(self, feats: NeckOutputs) -> TensorDict:
+        """The class probabilities of every segment.
 
         Args:
-            neck_outputs (tuple[torch.Tensor]): Fused F, visual Vo and audio
-                Ao, each [B, T, D].
-            data_samples (list[ActionDataSample], optional): Samples of the
-                batch; they receive the predictions and keep their other
-                fields. Defaults to None, meaning new samples.
+            feats (tuple[torch.Tensor]): The outputs of the PSP neck.
 
         Returns:
-            list[ActionDataSample]: One sample per video with
-            ``pred_segment_labels`` [T] (long, background = C),
-            ``pred_event_scores`` [T] (1 - the background probability of
-            each segment) and ``pred_category_scores`` [C] (softmax over the
-            event classes of the segment logits averaged over t).
+            dict[str, torch.Tensor]: ``class_scores`` [B, T, C + 1], the
+            softmax of the segment logits (background last), and
+            ``event_scores`` [B, T], one minus the background probability.
         """
-        segment_logits = self(neck_outputs[0]).detach()
-        segment_labels = segment_logits.argmax(dim=-1)
-        event_scores = 1 - F.softmax(segment_logits, dim=-1)[..., -1]
-        category_scores = F.softmax(
-            segment_logits[..., :-1].mean(dim=1), dim=-1)
-        return attach_predictions(data_samples, segment_labels,
-                                  event_scores, category_scores)
+        class_scores = F.softmax(self(feats), dim=-1)
+        return dict(
+            class_scores=class_scores, event_scores=1 - class_scores[..., -1])
+
+    def predict_labels(self, scores: TensorDict) -> TensorDict:
+        """The released rule: the most probable of the C + 1 classes.
+
+        Args:
+            scores (dict[str, torch.Tensor]): ``class_scores``
+                [B, T, C + 1] (and ``event_scores``, unused).
+
+        Returns:
+            dict[str, torch.Tensor]: ``segment_labels`` [B, T], long,
+            background = C.
+        """
+        return dict(segment_labels=scores['class_scores'].argmax(dim=-1))

@@ -15,19 +15,23 @@ ForwardResults = Union[Dict[str, torch.Tensor], list, torch.Tensor,
 
 @MODELS.register_module()
 class AVELLocalizer(BaseModel):
-    """Audio-visual event localizer: backbone, neck and head.
+    """Audio-visual model: backbone, neck and head.
 
-    The backbone encodes ``inputs['audio']`` and ``inputs['visual']`` into
-    an audio and a visual sequence, the neck fuses them (PSP) and the head
-    scores the segments and owns the losses.
+    The backbone encodes the inputs (``inputs['audio']``,
+    ``inputs['visual']`` ...) into an audio and a visual sequence, the neck
+    fuses them (PSP) and the head (a
+    :class:`~mmcpsp.models.heads.BaseSegmentHead`) scores the segments and
+    owns the losses. Event localization and video parsing models are both
+    of this form; they differ in their parts.
 
     Args:
         backbone (dict): Audio-visual encoder, e.g. ``AVGAEncoder``; its
-            forward takes ``(audio, visual)`` and returns the audio and the
-            visual sequence.
+            forward takes the inputs as keyword arguments (``audio=``,
+            ``visual=`` ...) and returns the audio and the visual
+            sequence.
         neck (dict): Fusion module, e.g. ``PSPNeck``; takes
-            ``(audio_seq, visual_seq)`` and returns fused, visual and audio
-            outputs.
+            ``(audio_seq, visual_seq)`` and returns what the head reads
+            (PSP: the fused, visual and audio outputs).
         head (dict): Head, e.g. ``CPSPHead``.
         data_preprocessor (dict, optional): Data preprocessor. Defaults to
             None, meaning ``dict(type='AVELDataPreprocessor')``.
@@ -61,21 +65,18 @@ class AVELLocalizer(BaseModel):
         self.to(PRECISIONS[precision])
 
     def extract_feat(
-        self, inputs: Dict[str, torch.Tensor]
-    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            self, inputs: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, ...]:
         """Encode and fuse the two modalities.
 
         Args:
-            inputs (dict[str, torch.Tensor]): ``audio`` [B, T, Ca] and
-                ``visual`` [B, T, H, W, Cv].
+            inputs (dict[str, torch.Tensor]): The backbone's inputs, e.g.
+                ``audio`` [B, T, Ca] and ``visual`` [B, T, H, W, Cv].
 
         Returns:
-            tuple[torch.Tensor, torch.Tensor, torch.Tensor]: The outputs of
-            the neck: fused F, visual Vo and audio Ao, each [B, T, D].
+            tuple[torch.Tensor, ...]: The outputs of the neck (PSP: fused
+            F, visual Vo and audio Ao, each [B, T, D]).
         """
-        audio_seq, visual_seq = self.backbone(inputs['audio'],
-                                              inputs['visual'])
-        return self.neck(audio_seq, visual_seq)
+        return self.neck(*self.backbone(**inputs))
 
     def forward(self,
                 inputs: Dict[str, torch.Tensor],
@@ -106,4 +107,4 @@ class AVELLocalizer(BaseModel):
             return self.head.loss(neck_outputs, data_samples)
         if mode == 'predict':
             return self.head.predict(neck_outputs, data_samples)
-        return self.head(neck_outputs[0])
+        return self.head(neck_outputs)

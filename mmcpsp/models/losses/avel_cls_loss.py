@@ -1,12 +1,12 @@
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
 
 @MODELS.register_module()
-class AVELFullyClsLoss(nn.Module):
+class AVELFullyClsLoss(BaseWeightedLoss):
     """Fully supervised classification loss of CPSP.
 
     ``BCEWithLogits(event_logits, e)`` averaged over B * T plus
@@ -16,13 +16,9 @@ class AVELFullyClsLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, event_logits: torch.Tensor,
-                category_logits: torch.Tensor, event_mask: torch.Tensor,
-                video_classes: torch.Tensor) -> torch.Tensor:
+    def _forward(self, event_logits: torch.Tensor,
+                 category_logits: torch.Tensor, event_mask: torch.Tensor,
+                 video_classes: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -32,16 +28,17 @@ class AVELFullyClsLoss(nn.Module):
             video_classes (torch.Tensor): Video classes k [B], long.
 
         Returns:
-            torch.Tensor: The weighted loss, a scalar.
+            torch.Tensor: The loss, a scalar (``forward`` multiplies it
+            by ``loss_weight``).
         """
         event_loss = F.binary_cross_entropy_with_logits(
             event_logits, event_mask.to(event_logits.dtype))
         category_loss = F.cross_entropy(category_logits, video_classes.long())
-        return self.loss_weight * (event_loss + category_loss)
+        return event_loss + category_loss
 
 
 @MODELS.register_module()
-class AVELWeaklyClsLoss(nn.Module):
+class AVELWeaklyClsLoss(BaseWeightedLoss):
     """Weakly supervised classification loss of CPSP.
 
     ``MultiLabelSoftMargin(video_prob, weak_label)``: the mean over b and c
@@ -53,12 +50,8 @@ class AVELWeaklyClsLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, video_prob: torch.Tensor,
-                weak_label: torch.Tensor) -> torch.Tensor:
+    def _forward(self, video_prob: torch.Tensor,
+                 weak_label: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -67,7 +60,8 @@ class AVELWeaklyClsLoss(nn.Module):
             weak_label (torch.Tensor): Video labels [B, C], 0/1.
 
         Returns:
-            torch.Tensor: The weighted loss, a scalar.
+            torch.Tensor: The loss, a scalar (``forward`` multiplies it
+            by ``loss_weight``).
         """
-        return self.loss_weight * F.multilabel_soft_margin_loss(
+        return F.multilabel_soft_margin_loss(
             video_prob, weak_label.to(video_prob.dtype))

@@ -1,6 +1,6 @@
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
@@ -28,7 +28,7 @@ def pair_similarity(visual_out: torch.Tensor,
 
 
 @MODELS.register_module()
-class AVPSPLoss(nn.Module):
+class AVPSPLoss(BaseWeightedLoss):
     """Audio-visual pair similarity loss (L_avpsp), fully supervised.
 
     ``s_hat = ReLU(s) / (sum_t ReLU(s) + 1e-8)``,
@@ -40,11 +40,10 @@ class AVPSPLoss(nn.Module):
     """
 
     def __init__(self, loss_weight: float = 100.0) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
+        super().__init__(loss_weight)
 
-    def forward(self, similarity: torch.Tensor,
-                event_mask: torch.Tensor) -> torch.Tensor:
+    def _forward(self, similarity: torch.Tensor,
+                 event_mask: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -52,7 +51,8 @@ class AVPSPLoss(nn.Module):
             event_mask (torch.Tensor): Event mask e [B, T], bool or 0/1.
 
         Returns:
-            torch.Tensor: The weighted loss, a scalar.
+            torch.Tensor: The loss, a scalar (``forward`` multiplies it
+            by ``loss_weight``).
         """
         rectified = F.relu(similarity)
         similarity_dist = rectified / (
@@ -60,4 +60,4 @@ class AVPSPLoss(nn.Module):
         events = event_mask.to(similarity.dtype)
         event_dist = events / (events.sum(dim=-1, keepdim=True) +
                                EVENT_COUNT_EPS)
-        return self.loss_weight * F.mse_loss(similarity_dist, event_dist)
+        return F.mse_loss(similarity_dist, event_dist)

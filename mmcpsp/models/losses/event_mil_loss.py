@@ -1,12 +1,12 @@
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
 
 @MODELS.register_module()
-class EventMILLoss(nn.Module):
+class EventMILLoss(BaseWeightedLoss):
     """Multiple-instance loss of the event head, for weak supervision.
 
     mmcpsp's extension beyond the paper, so that weakly supervised training
@@ -25,12 +25,8 @@ class EventMILLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, event_logits: torch.Tensor,
-                has_event: torch.Tensor) -> torch.Tensor:
+    def _forward(self, event_logits: torch.Tensor,
+                 has_event: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -39,10 +35,11 @@ class EventMILLoss(nn.Module):
                 [B], bool or 0/1 (0 for a background-only video).
 
         Returns:
-            torch.Tensor: The weighted loss, a scalar.
+            torch.Tensor: The loss, a scalar (``forward`` multiplies it
+            by ``loss_weight``).
         """
         # sigmoid is increasing, so max_t sigmoid(x_t) = sigmoid(max_t x_t);
         # the logit form is the numerically stable one.
         video_logits = event_logits.max(dim=1).values
-        return self.loss_weight * F.binary_cross_entropy_with_logits(
+        return F.binary_cross_entropy_with_logits(
             video_logits, has_event.to(event_logits.dtype))

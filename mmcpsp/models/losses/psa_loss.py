@@ -1,6 +1,6 @@
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
@@ -11,7 +11,7 @@ MISSING_NEGATIVE_DISTANCE = 1e12
 
 
 @MODELS.register_module()
-class SegmentPSALoss(nn.Module):
+class SegmentPSALoss(BaseWeightedLoss):
     """Segment-level positive sample activation loss (L_spsa, PSA_S).
 
     Within each video, with ``z`` the L2-normalised fused features,
@@ -30,12 +30,11 @@ class SegmentPSALoss(nn.Module):
     """
 
     def __init__(self, loss_weight: float = 0.01, tau: float = 0.6) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
+        super().__init__(loss_weight)
         self.tau = tau
 
-    def forward(self, fused: torch.Tensor,
-                event_mask: torch.Tensor) -> torch.Tensor:
+    def _forward(self, fused: torch.Tensor,
+                 event_mask: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -43,7 +42,8 @@ class SegmentPSALoss(nn.Module):
             event_mask (torch.Tensor): Event mask e [B, T], bool or 0/1.
 
         Returns:
-            torch.Tensor: The weighted loss, a scalar.
+            torch.Tensor: The loss, a scalar (``forward`` multiplies it
+            by ``loss_weight``).
         """
         feats = F.normalize(fused, dim=-1)
         affinity = torch.exp(
@@ -66,11 +66,11 @@ class SegmentPSALoss(nn.Module):
                                    torch.zeros_like(video_losses))
         has_event = (num_events > 0).to(fused.dtype)
         loss = (video_losses * has_event).sum() / has_event.sum().clamp(min=1)
-        return self.loss_weight * loss
+        return loss
 
 
 @MODELS.register_module()
-class VideoPSALoss(nn.Module):
+class VideoPSALoss(BaseWeightedLoss):
     """Video-level positive sample activation loss (L_vpsa, PSA_V).
 
     ``g_b`` is the mean over t of the L2-normalised fused features of video
@@ -93,13 +93,12 @@ class VideoPSALoss(nn.Module):
                  loss_weight: float = 1.0,
                  margin: float = 0.2,
                  topk: int = 3) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
+        super().__init__(loss_weight)
         self.margin = margin
         self.topk = topk
 
-    def forward(self, fused: torch.Tensor,
-                video_classes: torch.Tensor) -> torch.Tensor:
+    def _forward(self, fused: torch.Tensor,
+                 video_classes: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -107,7 +106,8 @@ class VideoPSALoss(nn.Module):
             video_classes (torch.Tensor): Class of each video [B], long.
 
         Returns:
-            torch.Tensor: The weighted loss, a scalar.
+            torch.Tensor: The loss, a scalar (``forward`` multiplies it
+            by ``loss_weight``).
         """
         video_feats = F.normalize(fused, dim=-1).mean(dim=1)  # [B, D]
         squared_norms = (video_feats * video_feats).sum(dim=-1)
@@ -128,5 +128,5 @@ class VideoPSALoss(nn.Module):
                 value=MISSING_NEGATIVE_DISTANCE)
         nearest_negative = negative_dists.topk(
             self.topk, dim=1, largest=False).values.mean(dim=1)
-        return self.loss_weight * F.relu(hardest_positive - nearest_negative +
-                                         self.margin).mean()
+        return F.relu(hardest_positive - nearest_negative +
+                      self.margin).mean()

@@ -1,12 +1,12 @@
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
 
 @MODELS.register_module()
-class SegmentCELoss(nn.Module):
+class SegmentCELoss(BaseWeightedLoss):
     """Cross-entropy over C + 1 classes for every segment.
 
     The fully supervised classification loss of PSP as released with the
@@ -17,12 +17,8 @@ class SegmentCELoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, segment_logits: torch.Tensor,
-                segment_labels: torch.Tensor) -> torch.Tensor:
+    def _forward(self, segment_logits: torch.Tensor,
+                 segment_labels: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -31,14 +27,15 @@ class SegmentCELoss(nn.Module):
                 background = C.
 
         Returns:
-            torch.Tensor: The weighted loss, a scalar.
+            torch.Tensor: The loss, a scalar (``forward`` multiplies it
+            by ``loss_weight``).
         """
-        return self.loss_weight * F.cross_entropy(
+        return F.cross_entropy(
             segment_logits.flatten(0, 1), segment_labels.flatten().long())
 
 
 @MODELS.register_module()
-class VideoBCELoss(nn.Module):
+class VideoBCELoss(BaseWeightedLoss):
     """Binary cross-entropy of video probabilities against soft targets.
 
     The weakly supervised loss of PSP as released with the CVPR 2021 paper:
@@ -50,12 +47,8 @@ class VideoBCELoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, video_prob: torch.Tensor,
-                target: torch.Tensor) -> torch.Tensor:
+    def _forward(self, video_prob: torch.Tensor,
+                 target: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -63,7 +56,8 @@ class VideoBCELoss(nn.Module):
             target (torch.Tensor): Targets [B, C + 1] in [0, 1].
 
         Returns:
-            torch.Tensor: The weighted loss, a scalar.
+            torch.Tensor: The loss, a scalar (``forward`` multiplies it
+            by ``loss_weight``).
         """
-        return self.loss_weight * F.binary_cross_entropy(
+        return F.binary_cross_entropy(
             video_prob, target.to(video_prob.dtype))

@@ -1,12 +1,12 @@
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
 
 @MODELS.register_module()
-class SSPSPLoss(nn.Module):
+class SSPSPLoss(BaseWeightedLoss):
     """Self-supervised audio-visual contrastive loss of SSPSP.
 
     Ao and Vo are flattened to N = B * T rows and L2-normalised;
@@ -21,12 +21,11 @@ class SSPSPLoss(nn.Module):
     """
 
     def __init__(self, loss_weight: float = 1.0, tau: float = 0.1) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
+        super().__init__(loss_weight)
         self.tau = tau
 
-    def forward(self, audio_out: torch.Tensor,
-                visual_out: torch.Tensor) -> torch.Tensor:
+    def _forward(self, audio_out: torch.Tensor,
+                 visual_out: torch.Tensor) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -34,11 +33,12 @@ class SSPSPLoss(nn.Module):
             visual_out (torch.Tensor): Visual outputs Vo [B, T, D].
 
         Returns:
-            torch.Tensor: The weighted loss, a scalar.
+            torch.Tensor: The loss, a scalar (``forward`` multiplies it
+            by ``loss_weight``).
         """
         channels = audio_out.shape[-1]
         audio_feats = F.normalize(audio_out.reshape(-1, channels), dim=-1)
         visual_feats = F.normalize(visual_out.reshape(-1, channels), dim=-1)
         logits = audio_feats @ visual_feats.t() / self.tau  # [N, N]
         targets = torch.arange(logits.shape[0], device=logits.device)
-        return self.loss_weight * F.cross_entropy(logits, targets)
+        return F.cross_entropy(logits, targets)

@@ -74,13 +74,28 @@ class TestCPSPHead(TestCase):
 
     def test_prediction_rule_is_strict(self):
         head = _head()
-        event_logits = torch.tensor([[0., 1e-6, -1e-6, 5.]],
-                                    dtype=torch.float64)
-        category_logits = torch.tensor([[0.1, 0.9, 0.3]], dtype=torch.float64)
-        labels = head.predict_segment_labels(event_logits, category_logits)
+        event_scores = torch.sigmoid(
+            torch.tensor([[0., 1e-6, -1e-6, 5.]], dtype=torch.float64))
+        category_scores = torch.softmax(
+            torch.tensor([[0.1, 0.9, 0.3]], dtype=torch.float64), dim=-1)
+        labels = head.predict_labels(
+            head.expand_scores(
+                dict(event_scores=event_scores,
+                     category_scores=category_scores), 4))['segment_labels']
         # sigmoid(0) = 0.5 exactly is not above 0.5: background (C = 3).
         self.assertEqual(labels.tolist(), [[3, 1, 3, 1]])
         self.assertEqual(labels.dtype, torch.long)
+
+    def test_prediction_rule_reads_categories_per_segment(self):
+        # Merged windows give each segment its own category scores.
+        head = _head()
+        labels = head.predict_labels(
+            dict(
+                event_scores=torch.tensor([[0.9, 0.9, 0.2]]),
+                category_scores=torch.tensor([[[0.7, 0.2, 0.1],
+                                               [0.1, 0.1, 0.8],
+                                               [0.1, 0.8, 0.1]]])))
+        self.assertEqual(labels['segment_labels'].tolist(), [[0, 2, 3]])
 
     def test_predict_fills_the_data_samples(self):
         head = _head()

@@ -8,7 +8,6 @@ from mmcpsp.registry import MODELS
 from mmcpsp.structures import (
     GT_SEGMENT_LABELS,
     GT_VIDEO_PROB_LABEL,
-    PRED_CATEGORY_SCORES,
     PRED_EVENT_SCORES,
     PRED_SEGMENT_LABELS,
 )
@@ -99,9 +98,12 @@ class TestPSPCVPR21Head(TestCase):
         probs = F.softmax(fused[0], dim=-1)
         torch.testing.assert_close(
             prediction.get(PRED_EVENT_SCORES), 1 - probs[:, 3])
-        torch.testing.assert_close(
-            prediction.get(PRED_CATEGORY_SCORES),
-            F.softmax(fused[0, :, :3].mean(dim=0), dim=-1))
+        # The C + 1 probabilities of every segment, from which the rule's
+        # argmax is recovered (the sliding window averages them).
+        torch.testing.assert_close(prediction.pred_class_scores, probs)
+        self.assertEqual(
+            head.predict_labels(dict(class_scores=probs[None]))
+            ['segment_labels'].tolist(), [[2, 3]])
 
     def test_invalid(self):
         with self.assertRaisesRegex(ValueError, 'supervision'):

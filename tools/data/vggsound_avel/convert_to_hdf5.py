@@ -25,7 +25,7 @@ import h5py
 import numpy as np
 
 from mmcpsp.datasets.errors import DataValidationError
-from mmcpsp.datasets.vggsound_avel.format import (
+from mmcpsp.datasets.vggsound_avel.files import (
     AUDIO_DIM,
     DEFAULT_CATEGORIES_FILE,
     DEFAULT_META_FILE,

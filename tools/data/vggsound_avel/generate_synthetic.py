@@ -15,7 +15,7 @@ import sys
 import time
 from typing import List, Optional
 
-from mmcpsp.datasets.vggsound_avel.format import NUM_CLASSES
+from mmcpsp.datasets.vggsound_avel.files import NUM_CLASSES
 from mmcpsp.testing.synthetic_vggsound_avel import (
     LAYOUTS,
     generate_synthetic_vggsound_avel,

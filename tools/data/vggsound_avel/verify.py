@@ -23,7 +23,7 @@ from mmcpsp.datasets.h5_utils import (
     iter_blocks,
     open_h5,
 )
-from mmcpsp.datasets.vggsound_avel.format import (
+from mmcpsp.datasets.vggsound_avel.files import (
     DEFAULT_CATEGORIES_FILE,
     DEFAULT_META_FILE,
     DEFAULT_ZIP_DIRS,

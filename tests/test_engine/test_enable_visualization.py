@@ -1,7 +1,7 @@
 import pytest
 from mmengine.config import Config
 
-from mmcpsp.apis import enable_visualization
+from mmcpsp.engine import enable_visualization
 
 
 def test_enables_the_configured_hook():

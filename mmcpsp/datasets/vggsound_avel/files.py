@@ -287,3 +287,4 @@ def to_event_mask(array: np.ndarray,
             path, key=key, row=row, expected='a binary mask (0 or 1)',
             found=f'{mask[segment]} in segment {segment}')
     return mask.astype(np.uint8)
+

@@ -1,7 +1,7 @@
 import pytest
 
-from mmcpsp.apis import run_safely
 from mmcpsp.datasets.errors import InsufficientMemoryError
+from mmcpsp.engine import run_safely
 
 
 def test_memory_error_is_one_line(capsys):
