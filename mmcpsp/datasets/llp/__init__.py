@@ -1,0 +1,3 @@
+from .classes import LLP_CLASSES
+
+__all__ = ['LLP_CLASSES']
