@@ -3,18 +3,25 @@
 The parity test in tests/test_models runs the tool once as a subprocess.
 """
 import importlib.util
+import io
 import os
 import os.path as osp
 import pickle
 import runpy
 import sys
 import tempfile
+import warnings
+from contextlib import redirect_stdout
 from unittest import TestCase, mock
 
+import numpy as np
 import torch
+from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from mmcpsp import __version__
+from mmcpsp.apis import inference_localizer, init_localizer
+from mmcpsp.datasets.ave import AVE_CATEGORIES
 from mmcpsp.registry import MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -25,6 +32,11 @@ _spec = importlib.util.spec_from_file_location(
     osp.join(REPO_ROOT, 'tests', 'test_models', 'reference_cpsp.py'))
 ref = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ref)
+_spec = importlib.util.spec_from_file_location(
+    'reference_psp_cvpr21',
+    osp.join(REPO_ROOT, 'tests', 'test_models', 'reference_psp_cvpr21.py'))
+ref_cvpr = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ref_cvpr)
 
 
 class _RunsCode:
@@ -57,14 +69,25 @@ class TestConvertOfficialCPSP(TestCase):
         torch.save(dict(model=self.official), self.src)
         _convert(self.src, self.dst)
         checkpoint = torch.load(self.dst, weights_only=True)
+        meta = checkpoint['meta']
         self.assertEqual(
-            checkpoint['meta'], dict(
+            {key: meta[key] for key in meta if key not in ('cfg',
+                                                           'dataset_meta')},
+            dict(
                 converted_from='official.pth',
                 source='CPSP codebase fully_psp_net / weakly_psp_net (AVE, '
                 'VGG-19 maps)',
                 layout='cpsp',
                 dtype='float32',
                 mmcpsp_version=__version__))
+        self.assertEqual(
+            meta['dataset_meta'],
+            dict(classes=AVE_CATEGORIES + ('background', ), num_classes=28,
+                 background_index=28))
+        self.assertEqual(
+            Config.fromstring(meta['cfg'], '.py').to_dict(),
+            Config.fromfile(osp.join(REPO_ROOT, 'configs',
+                                     'cpsp_fully_ave.py')).to_dict())
         self.assertTrue(
             all(value.dtype == torch.float32
                 for value in checkpoint['state_dict'].values()))
@@ -78,6 +101,52 @@ class TestConvertOfficialCPSP(TestCase):
         torch.testing.assert_close(
             model.neck.visual_message_proj.weight,
             self.official['module.psp.v_L1.weight'].float())
+
+    def test_converted_checkpoint_is_enough_for_inference(self):
+        """The authors' CPSP layout, converted: results carry AVE's names
+        with or without the config."""
+        torch.save(self.official, self.src)
+        _convert(self.src, self.dst)
+        features = (np.zeros((10, 128), np.float32),
+                    np.zeros((10, 7, 7, 512), np.float32))
+        for config in (None, osp.join(REPO_ROOT, 'configs',
+                                      'cpsp_fully_ave.py')):
+            with warnings.catch_warnings():
+                warnings.simplefilter('error')  # no "class 0" warning
+                model = init_localizer(config, self.dst)
+            result = inference_localizer(model, features)
+            self.assertEqual(result.classes[:2],
+                             ('Church bell', 'Male speech, man speaking'))
+            torch.testing.assert_close(
+                model.neck.visual_message_proj.weight,
+                self.official['module.psp.v_L1.weight'].float())
+
+    def test_dataset_and_config_options(self):
+        official = ref_cvpr.random_state_dict(ref_cvpr.cpsp_resnet_keys())
+        torch.save(official, self.src)
+        categories = osp.join(self.tmp_dir.name, 'categories.txt')
+        names = [f'sound {index}' for index in range(141)]
+        with open(categories, 'w') as file:
+            file.write('\n'.join(names) + '\n')
+        _convert(self.src, self.dst, '--dataset', 'vggsound_avel50k',
+                 '--categories-file', categories)
+        meta = torch.load(self.dst, weights_only=True)['meta']
+        self.assertEqual(meta['dataset_meta']['classes'][:2],
+                         ('sound 0', 'sound 1'))
+        self.assertIn("meta_file='vggsound-avel50k.csv'", meta['cfg'])
+        # Without the categories file the names are unknown, and said so.
+        output = io.StringIO()
+        with redirect_stdout(output):
+            _convert(self.src, self.dst)
+        self.assertIn('give --categories-file', output.getvalue())
+        self.assertNotIn('dataset_meta',
+                         torch.load(self.dst, weights_only=True)['meta'])
+        with self.assertRaisesRegex(SystemExit, 'not trained on ave'):
+            _convert(self.src, self.dst, '--dataset', 'ave')
+        with self.assertRaisesRegex(SystemExit,
+                                    'do not fit the model of .*ave'):
+            _convert(self.src, self.dst, '--config',
+                     osp.join(REPO_ROOT, 'configs', 'cpsp_fully_ave.py'))
 
     def test_float64(self):
         torch.save(dict(state_dict=self.official), self.src)
