@@ -13,7 +13,6 @@ import os.path as osp
 import re
 import sys
 import types
-from collections.abc import Mapping
 
 import torch
 import torch.distributed as torch_dist
@@ -226,30 +225,6 @@ def unwrap_registry_error(message: str) -> str:
     return _REGISTRY_PREFIX.sub('', message)
 
 
-def draw_features_in_visualization_hook() -> None:
-    """Fix 10: MMAction2's ``VisualizationHook`` stops with ``KeyError: 0``.
-
-    It takes ``data_batch['inputs'][i]`` as the frames of the i-th video
-    clip; mmcpsp's batches hold a dict of audio-visual features instead. For
-    such batches it now draws what ``AVELVisualizationHook`` draws (the
-    timeline of each video); batches of video clips are drawn as before.
-    """
-    from mmaction.engine.hooks import VisualizationHook
-    original = VisualizationHook._draw_samples
-    if getattr(original, 'draws_features', False):
-        return
-
-    def _draw_samples(self, batch_idx, data_batch, data_samples, step=0):
-        if isinstance(data_batch.get('inputs'), Mapping):
-            from mmcpsp.engine.hooks import AVELVisualizationHook
-            return AVELVisualizationHook._draw_samples(
-                self, batch_idx, data_batch, data_samples, step)
-        return original(self, batch_idx, data_batch, data_samples, step)
-
-    _draw_samples.draws_features = True
-    VisualizationHook._draw_samples = _draw_samples
-
-
 def apply_all() -> None:
     """Apply every fix of this module; safe to call more than once."""
     add_missing_drn_module()
@@ -259,4 +234,3 @@ def apply_all() -> None:
     register_mmaction_modules()
     fix_mmaction_function_registry()
     register_collate_in_root()
-    draw_features_in_visualization_hook()

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.image import imread
-from mmaction.engine.hooks import VisualizationHook
 from mmaction.structures import ActionDataSample
 from mmengine.visualization import Visualizer
 
@@ -53,11 +52,10 @@ def run_test_batches(hook, batches=((0, 1, 2), (3, 4, 5))) -> None:
                              [predicted_sample(i) for i in ids])
 
 
-@pytest.mark.parametrize('hook_type',
-                         ['AVELVisualizationHook', 'VisualizationHook'])
-def test_one_figure_per_interval_video(visualizer, tmp_path, hook_type):
+def test_one_figure_per_interval_video(visualizer, tmp_path):
     out_dir = tmp_path / 'show'
-    hook = HOOKS.build(dict(type=hook_type, enable=True, interval=2,
+    hook = HOOKS.build(dict(type='AVELVisualizationHook', enable=True,
+                            interval=2,
                             out_dir=str(out_dir)))
     run_test_batches(hook)
     assert sorted(p.name for p in out_dir.iterdir()) == [
@@ -94,22 +92,6 @@ def test_other_visualizers_are_refused(tmp_path):
                             interval=1))
     with pytest.raises(TypeError, match='AVELVisualizer'):
         run_test_batches(hook, batches=((0, ), ))
-
-
-def test_mmaction_hook_still_draws_video_clips(tmp_path):
-    calls = []
-
-    class Recorder:
-
-        def add_datasample(self, name, video, **kwargs):
-            calls.append((name, video.shape))
-
-    hook = VisualizationHook(enable=True, interval=1)
-    hook._visualizer = Recorder()
-    clips = torch.zeros(2, 3, 4, 8, 8)  # [B, C, T, H, W]
-    hook.after_test_iter(None, 0, dict(inputs=clips),
-                         [ActionDataSample(), ActionDataSample()])
-    assert calls == [('0', (4, 8, 8, 3)), ('1', (4, 8, 8, 3))]
 
 
 def test_visualizer_result_of(visualizer):
