@@ -1,21 +1,17 @@
 import os
-from typing import List, Mapping, Optional, Tuple
+from typing import List, Optional
 
 from mmcpsp.registry import DATASETS
 
 from ..base import BaseAVELDataset, Pipeline
 from ..preload import PreloadMixin
 from . import files
-from .annotations import (
-    ANNOTATION_FILE,
-    AVE_CATEGORIES,
-    known_categories,
-    parse_annotations,
-)
+from .annotations import ANNOTATION_FILE, parse_annotations
+from .release import AVEReleaseMixin
 
 
 @DATASETS.register_module()
-class AVEDataset(PreloadMixin, BaseAVELDataset):
+class AVEDataset(AVEReleaseMixin, PreloadMixin, BaseAVELDataset):
     """The AVE dataset (Tian et al., ECCV 2018) read from its release files.
 
     ``data_root`` holds the HDF5 files as distributed (see
@@ -105,24 +101,6 @@ class AVEDataset(PreloadMixin, BaseAVELDataset):
         self.with_prob_label = with_prob_label
         self.annotation_path = os.path.join(data_root, annotation_file)
         super().__init__(data_root, split, supervision, pipeline, **kwargs)
-
-    def read_class_names(self, metainfo: Mapping) -> Tuple[str, ...]:
-        """The categories of Annotations.txt, in AVE's canonical order."""
-        # Annotations.txt may name the categories of metainfo['classes']
-        # when given, else the 28 of AVE: any other name is a bad line.
-        self.known_categories = known_categories(metainfo.get('classes'))
-        # Needed for metainfo even with lazy_init; the parsed annotations
-        # are not kept, to keep the dataset small.
-        return parse_annotations(self.annotation_path,
-                                 self.known_categories).categories
-
-    @classmethod
-    def fixed_class_names(cls, dataset_cfg: Mapping) -> Tuple[str, ...]:
-        """The 28 AVE categories, whatever subset a folder holds."""
-        return AVE_CATEGORIES
-
-    def _path(self, name: str) -> str:
-        return os.path.join(self.data_root, name)
 
     def load_data_list(self) -> List[dict]:
         """Check the files of this split and list its videos."""

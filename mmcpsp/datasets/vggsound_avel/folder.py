@@ -139,3 +139,33 @@ def categories_of_config(dataset_cfg: Mapping) -> Optional[Tuple[str, ...]]:
                                                   NUM_CLASSES)))
     except DataValidationError:
         return None
+
+
+class VGGSoundAVELFolderMixin:
+    """Class names and layout of a VGGSound-AVEL folder, for datasets that
+    set ``folder`` (a :class:`VGGSoundAVELFolder`) before
+    :class:`~mmcpsp.datasets.base.BaseAVELDataset` builds the metainfo."""
+
+    folder: VGGSoundAVELFolder
+
+    @property
+    def layout(self) -> str:
+        """``'zip'`` or ``'hdf5'``: where the files are read from."""
+        return self.folder.layout
+
+    def read_class_names(self, metainfo: Mapping) -> List[str]:
+        """The names of the categories file, line order = class index."""
+        return self.folder.class_names
+
+    @classmethod
+    def fixed_class_names(cls, dataset_cfg: Mapping
+                          ) -> Optional[Tuple[str, ...]]:
+        """The names of the config's categories file, when it is there."""
+        return categories_of_config(dataset_cfg)
+
+    def get_data_info(self, idx: int) -> dict:
+        """Item ``idx`` with what the loading transforms need to find its
+        files."""
+        return self.folder.add_paths(
+            super().get_data_info(idx),
+            with_segment_labels=not self.weak_train)

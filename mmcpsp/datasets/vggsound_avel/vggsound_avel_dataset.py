@@ -1,4 +1,4 @@
-from typing import List, Mapping, Optional, Tuple
+from typing import List, Mapping, Optional
 
 from mmcpsp.registry import DATASETS
 
@@ -9,12 +9,13 @@ from .files import (
     DEFAULT_META_FILE,
     NUM_CLASSES,
 )
-from .folder import VGGSoundAVELFolder, categories_of_config
+from .folder import VGGSoundAVELFolder, VGGSoundAVELFolderMixin
 from .hdf5 import DEFAULT_HDF5_DIR
 
 
 @DATASETS.register_module()
-class VGGSoundAVELDataset(PreloadMixin, BaseAVELDataset):
+class VGGSoundAVELDataset(VGGSoundAVELFolderMixin, PreloadMixin,
+                          BaseAVELDataset):
     """VGGSound-AVEL100k (or -50k) for audio-visual event localization.
 
     Reads the files as the authors distribute them (see
@@ -96,21 +97,6 @@ class VGGSoundAVELDataset(PreloadMixin, BaseAVELDataset):
                                          hdf5_dir, num_classes)
         super().__init__(data_root, split, supervision, pipeline, **kwargs)
 
-    @property
-    def layout(self) -> str:
-        """``'zip'`` or ``'hdf5'``: where the features are read from."""
-        return self.folder.layout
-
-    def read_class_names(self, metainfo: Mapping) -> List[str]:
-        """The names of the categories file, line order = class index."""
-        return self.folder.class_names
-
-    @classmethod
-    def fixed_class_names(cls, dataset_cfg: Mapping
-                          ) -> Optional[Tuple[str, ...]]:
-        """The names of the config's categories file, when it is there."""
-        return categories_of_config(dataset_cfg)
-
     def load_data_list(self) -> List[dict]:
         """Read the meta CSV and check the features of the split exist.
 
@@ -127,10 +113,3 @@ class VGGSoundAVELDataset(PreloadMixin, BaseAVELDataset):
                  hdf5_row=hdf5_row)
             for row, hdf5_row in zip(rows, hdf5_rows)
         ]
-
-    def get_data_info(self, idx: int) -> dict:
-        """Item ``idx`` with what ``LoadVGGSoundAVELFeatures`` needs to find
-        its files."""
-        return self.folder.add_paths(
-            super().get_data_info(idx), with_segment_labels=not
-            self.weak_train)

@@ -1,6 +1,6 @@
 import os
 import os.path as osp
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, List
 
 import numpy as np
 
@@ -9,11 +9,10 @@ from mmcpsp.registry import DATASETS
 from ..ave import files
 from ..ave.annotations import (
     ANNOTATION_FILE,
-    AVE_CATEGORIES,
     AVEAnnotations,
-    known_categories,
     parse_annotations,
 )
+from ..ave.release import AVEReleaseMixin
 from ..base import BaseAVELDataset, Pipeline
 from ..errors import DataValidationError
 
@@ -50,7 +49,7 @@ def check_missing_videos(video_dir: str, video_ids: List[str],
 
 
 @DATASETS.register_module()
-class AVEVideoDataset(BaseAVELDataset):
+class AVEVideoDataset(AVEReleaseMixin, BaseAVELDataset):
     """AVE read from its raw videos: ``AVE/<VideoID>.mp4`` as released.
 
     Same annotations, labels, class indices and split membership as
@@ -110,20 +109,6 @@ class AVEVideoDataset(BaseAVELDataset):
         self.split_source = split_source
         self.annotation_path = osp.join(data_root, annotation_file)
         super().__init__(data_root, split, supervision, pipeline, **kwargs)
-
-    def read_class_names(self, metainfo: Mapping) -> Tuple[str, ...]:
-        """The categories of Annotations.txt, in AVE's canonical order."""
-        self.known_categories = known_categories(metainfo.get('classes'))
-        return parse_annotations(self.annotation_path,
-                                 self.known_categories).categories
-
-    @classmethod
-    def fixed_class_names(cls, dataset_cfg: Mapping) -> Tuple[str, ...]:
-        """The 28 AVE categories, whatever subset a folder holds."""
-        return AVE_CATEGORIES
-
-    def _path(self, name: str) -> str:
-        return osp.join(self.data_root, name)
 
     def _split_rows(self, annotations: AVEAnnotations) -> np.ndarray:
         txt_path = self._path(SPLIT_FILES[self.split])

@@ -1,5 +1,5 @@
 import os.path as osp
-from typing import List, Mapping, Optional, Tuple
+from typing import List, Mapping, Optional
 
 from mmcpsp.registry import DATASETS
 
@@ -11,14 +11,14 @@ from ..vggsound_avel.files import (
 )
 from ..vggsound_avel.folder import (
     VGGSoundAVELFolder,
-    categories_of_config,
+    VGGSoundAVELFolderMixin,
 )
 from ..vggsound_avel.hdf5 import DEFAULT_HDF5_DIR
 from .ave_video_dataset import check_missing_videos, list_videos
 
 
 @DATASETS.register_module()
-class VGGSoundAVELVideoDataset(BaseAVELDataset):
+class VGGSoundAVELVideoDataset(VGGSoundAVELFolderMixin, BaseAVELDataset):
     """VGGSound-AVEL100k (or -50k) read from its raw videos.
 
     The meta CSV and the categories file give the videos, their split and
@@ -70,21 +70,6 @@ class VGGSoundAVELVideoDataset(BaseAVELDataset):
                                          hdf5_dir, num_classes)
         super().__init__(data_root, split, supervision, pipeline, **kwargs)
 
-    @property
-    def layout(self) -> str:
-        """``'zip'`` or ``'hdf5'``: where the labels are read from."""
-        return self.folder.layout
-
-    def read_class_names(self, metainfo: Mapping) -> List[str]:
-        """The names of the categories file, line order = class index."""
-        return self.folder.class_names
-
-    @classmethod
-    def fixed_class_names(cls, dataset_cfg: Mapping
-                          ) -> Optional[Tuple[str, ...]]:
-        """The names of the config's categories file, when it is there."""
-        return categories_of_config(dataset_cfg)
-
     def load_data_list(self) -> List[dict]:
         """List the split's videos; check the videos and label files."""
         rows = self.folder.split_rows(self.split)
@@ -99,10 +84,3 @@ class VGGSoundAVELVideoDataset(BaseAVELDataset):
                  filename=osp.join(self.video_dir, videos[row.video_id]))
             for row, hdf5_row in zip(rows, hdf5_rows)
         ]
-
-    def get_data_info(self, idx: int) -> dict:
-        """Item ``idx`` with what ``LoadVGGSoundAVELLabels`` needs to find
-        its label file."""
-        return self.folder.add_paths(
-            super().get_data_info(idx), with_segment_labels=not
-            self.weak_train)
