@@ -7,6 +7,7 @@ from .localization_result import (
     gt_labels_from_spans,
     label_runs,
 )
+from .parsing_result import MODALITIES, ParsingResult, labels_from_spans
 from .results import (
     RESULT_TYPES,
     result_from_data_sample,
@@ -38,5 +39,6 @@ __all__ = [
     'predictions_of', 'stack_field', 'BACKGROUND',
     'EventInterval', 'LocalizationResult', 'class_names_of',
     'generic_class_names', 'gt_labels_from_spans', 'label_runs',
-    'RESULT_TYPES', 'result_from_data_sample', 'result_type_of'
+    'RESULT_TYPES', 'result_from_data_sample', 'result_type_of',
+    'MODALITIES', 'ParsingResult', 'labels_from_spans'
 ]

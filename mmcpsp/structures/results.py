@@ -2,6 +2,7 @@
 from typing import Dict, Mapping, Sequence
 
 from .localization_result import LocalizationResult
+from .parsing_result import ParsingResult
 from .segment_fields import PRED_PREFIX
 
 #: Task of a head (``BaseSegmentHead.task``) -> its result type, which has
@@ -9,7 +10,7 @@ from .segment_fields import PRED_PREFIX
 #: ``from_data_sample`` (a predicted test sample).
 RESULT_TYPES: Dict[str, type] = {
     result_type.task: result_type
-    for result_type in (LocalizationResult, )
+    for result_type in (LocalizationResult, ParsingResult)
 }
 
 

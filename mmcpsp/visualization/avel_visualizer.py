@@ -12,16 +12,20 @@ from mmcpsp.structures import (
     result_from_data_sample,
 )
 
-from .timeline import draw_result, figure_to_image, save_image
+from .figures import draw_result
+from .timeline import figure_to_image, save_image
 
 
 @VISUALIZERS.register_module()
 class AVELVisualizer(Visualizer):
-    """Draws the timeline of every video an audio-visual localizer predicts.
+    """Draws the timeline of every video an audio-visual model predicts.
 
-    Each figure (see :func:`~mmcpsp.visualization.draw_timeline`) shows the
+    The figure is that of the sample's task (:func:`draw_result`): for event
+    localization (:func:`~mmcpsp.visualization.draw_timeline`) the
     predicted class per second, the event probability and, when the sample
-    has them, the ground-truth labels. Class names come from
+    has them, the ground-truth labels; for video parsing
+    (:func:`~mmcpsp.visualization.draw_parsing_timeline`) what is heard and
+    what is seen, per class, with the annotated events. Class names come from
     ``dataset_meta`` (set by the runner's val and test loops); scalars are
     logged to the backends as by mmengine's :class:`Visualizer`.
 

@@ -5,7 +5,7 @@ that no window, display or pyplot state is involved (safe in test loops and
 DataLoader-free tools alike).
 """
 import os
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -196,18 +196,3 @@ def save_timeline(result: LocalizationResult,
     save_figure(draw_timeline(result, threshold, dpi), path)
 
 
-
-#: Result type -> the function that draws its figure.
-FIGURES: Dict[type, Callable[..., Figure]] = {
-    LocalizationResult: draw_timeline
-}
-
-
-def draw_result(result: Any, dpi: int = 100) -> Figure:
-    """The figure of a result of any task (:data:`FIGURES`)."""
-    return FIGURES[type(result)](result, dpi=dpi)
-
-
-def save_result(result: Any, path: str, dpi: int = 100) -> None:
-    """Write the figure of a result of any task as a PNG."""
-    save_figure(draw_result(result, dpi), path)
