@@ -64,6 +64,10 @@ def parse_args() -> argparse.Namespace:
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge the command-line arguments into the config."""
+    # First: options address the config as written (test_evaluator.X=...),
+    # before --dump turns test_evaluator into a list.
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise SystemExit('--dump: the file must end with .pkl or .pickle')
@@ -83,8 +87,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.trust_checkpoint = True
     if args.show_dir is not None:
         enable_visualization(cfg, args.show_dir, args.interval)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

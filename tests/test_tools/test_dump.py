@@ -1,5 +1,6 @@
 """``tools/test.py --dump`` writes a few kilobytes per video, whatever the
 loader (the configs' preloaded store, or DataLoader workers)."""
+import json
 import os
 import pickle
 
@@ -28,7 +29,10 @@ def checkpoint(tmp_path_factory) -> str:
 def test_dump_is_small_per_video(tiny_ave_root, checkpoint, tmp_path,
                                  loader):
     dump = str(tmp_path / 'predictions.pkl')
-    options = [f'test_dataloader.dataset.data_root={tiny_ave_root}']
+    # An option on the metric, with --dump (which appends a dump metric:
+    # the option must address the config as written).
+    options = [f'test_dataloader.dataset.data_root={tiny_ave_root}',
+               'test_evaluator.prefix=split']
     if loader == 'workers':
         options += [
             'test_dataloader.dataset.preload=None',
@@ -38,9 +42,12 @@ def test_dump_is_small_per_video(tiny_ave_root, checkpoint, tmp_path,
         ]
     result = run_tool([
         'tools/test.py', CONFIG, checkpoint, '--work-dir',
-        str(tmp_path / 'work'), '--dump', dump, '--cfg-options', *options
+        str(tmp_path / 'work'), '--dump', dump, '--metrics-out',
+        str(tmp_path / 'metrics.json'), '--cfg-options', *options
     ])
     assert result.returncode == 0, result.stderr[-3000:]
+    with open(tmp_path / 'metrics.json') as file:
+        assert 'split/segment_acc' in json.load(file)
     with open(dump, 'rb') as file:
         predictions = pickle.load(file)
     assert len(predictions) == 5
