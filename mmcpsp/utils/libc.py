@@ -1,4 +1,9 @@
-"""The few glibc allocator calls the data path uses (no-ops elsewhere)."""
+"""The glibc allocator setting of the feature store (a no-op elsewhere).
+
+The one place where mmcpsp tunes the allocator: a store held in RAM keeps
+the memory of gathered batches in the heap (:func:`keep_large_blocks_in_heap`,
+called by :mod:`mmcpsp.datasets.preload`).
+"""
 import ctypes
 from typing import Callable, Optional
 

@@ -6,7 +6,6 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from mmcpsp.registry import TRANSFORMS
-from mmcpsp.utils.libc import libc_function
 
 from ..errors import DataValidationError
 from ..h5_utils import H5RowReader, get_dataset, open_h5
@@ -19,10 +18,6 @@ from ..vggsound_avel.files import (
 from ..vggsound_avel.hdf5 import HDF5_ROW_SHAPES
 from ..vggsound_avel.safe_pickle import load_zipped_array
 from .process_local import ProcessLocalState
-
-_malloc_trim = libc_function('malloc_trim')
-#: Videos read between two calls of ``malloc_trim``.
-TRIM_INTERVAL = 256
 
 
 @TRANSFORMS.register_module()
@@ -50,12 +45,6 @@ class LoadVGGSoundAVELFeatures(ProcessLocalState, BaseTransform):
     ``video_label``, ``video_id``, ``sample_idx`` and ``num_classes`` pass
     through for ``PackAVELInputs``.
 
-    Every video allocates a few 2 MB arrays. glibc keeps freed blocks of
-    that size in its heap, where fragmentation made a reading process grow
-    by about 120 MB between its 10,000th and 60,000th video; returning the
-    free pages to the system every 256 videos (``malloc_trim``, where the C
-    library has it) cut that to about 30 MB.
-
     Args:
         dtype (str): Floating dtype of the features. Defaults to 'float32'.
     """
@@ -67,15 +56,13 @@ class LoadVGGSoundAVELFeatures(ProcessLocalState, BaseTransform):
         self._torch_dtype = torch.from_numpy(np.empty(0, self.dtype)).dtype
         self._start_process_state()
 
-    _process_local = ('_readers', '_label_files', '_label_sets', '_buffers',
-                      '_num_reads')
+    _process_local = ('_readers', '_label_files', '_label_sets', '_buffers')
 
     def _reset_process_state(self) -> None:
         self._readers: Dict[str, H5RowReader] = {}
         self._label_files: Dict[str, h5py.File] = {}
         self._label_sets: Dict[str, h5py.Dataset] = {}
         self._buffers: Dict[str, np.ndarray] = {}
-        self._num_reads = 0
 
     def _cast(self, array: np.ndarray) -> np.ndarray:
         """``array`` in ``self.dtype``, C-contiguous; copied only if not."""
@@ -148,9 +135,6 @@ class LoadVGGSoundAVELFeatures(ProcessLocalState, BaseTransform):
     def transform(self, results: dict) -> dict:
         """Add ``audio``, ``visual`` and, if asked, ``segment_labels``."""
         self._check_process()
-        self._num_reads += 1
-        if _malloc_trim is not None and self._num_reads % TRIM_INTERVAL == 0:
-            _malloc_trim(0)
         if results['feature_layout'] == 'hdf5':
             audio, visual, mask = self._read_hdf5(results)
         else:

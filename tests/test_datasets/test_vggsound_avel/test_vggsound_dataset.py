@@ -11,7 +11,6 @@ from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
 import mmcpsp.datasets.vggsound_avel.vggsound_avel_dataset  # noqa: F401
-from mmcpsp.datasets.transforms import vggsound_loading
 from mmcpsp.datasets.vggsound_avel.safe_pickle import load_zipped_array
 from mmcpsp.registry import DATASETS, TRANSFORMS
 from mmcpsp.testing.synthetic_vggsound_avel import (
@@ -230,15 +229,3 @@ def test_loading_transform_pickles_without_handles(synthetic):
     results = clone(dataset.get_data_info(2))
     np.testing.assert_array_equal(results['visual'],
                                   dataset[2]['inputs']['visual'].numpy())
-
-
-def test_free_heap_pages_are_returned_periodically(synthetic, monkeypatch):
-    assert vggsound_loading._malloc_trim is not None  # glibc
-    calls = []
-    monkeypatch.setattr(vggsound_loading, '_malloc_trim', calls.append)
-    monkeypatch.setattr(vggsound_loading, 'TRIM_INTERVAL', 3)
-    root, _ = synthetic
-    dataset = build(root, layout='hdf5')
-    for index in range(7):
-        dataset[index]
-    assert calls == [0, 0]
