@@ -7,7 +7,11 @@ from .official_checkpoint import (
     strip_data_parallel_prefix,
     unwrap_official_checkpoint,
 )
-from .official_layouts import OFFICIAL_LAYOUTS, OfficialLayout
+from .official_layouts import (
+    OFFICIAL_AVVP_LAYOUTS,
+    OFFICIAL_LAYOUTS,
+    OfficialLayout,
+)
 from .segment_targets import (
     event_mask,
     video_classes_from_segments,
@@ -15,7 +19,8 @@ from .segment_targets import (
 )
 
 __all__ = [
-    'DATA_PARALLEL_PREFIX', 'OFFICIAL_LAYOUTS', 'OfficialLayout',
+    'DATA_PARALLEL_PREFIX', 'OFFICIAL_AVVP_LAYOUTS', 'OFFICIAL_LAYOUTS',
+    'OfficialLayout',
     'convert_official_state_dict', 'detect_official_layout',
     'load_local_weights', 'load_official_checkpoint',
     'strip_data_parallel_prefix', 'unwrap_official_checkpoint', 'event_mask',

@@ -12,6 +12,9 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import torch
 
 from .official_layouts import OFFICIAL_LAYOUTS, OfficialLayout
+
+#: Name -> layout, the released layouts a conversion chooses among.
+Layouts = Mapping[str, OfficialLayout]
 from .pickled_module import load_pickled_module_state, module_classes
 
 #: Prefix that ``DataParallel`` adds to every key.
@@ -122,18 +125,23 @@ def _mismatch_message(layout: OfficialLayout, unplaced: List[str],
             f'({layout.description}). ' + ' '.join(parts))
 
 
-def detect_official_layout(
-        state: Mapping[str, torch.Tensor],
-        arch: Optional[str] = None) -> OfficialLayout:
+def detect_official_layout(state: Mapping[str, torch.Tensor],
+                           arch: Optional[str] = None,
+                           layouts: Layouts = OFFICIAL_LAYOUTS
+                           ) -> OfficialLayout:
     """Find the released layout whose keys the state dict holds.
 
     Args:
         state (Mapping[str, torch.Tensor]): The released state dict, with or
             without the ``module.`` prefix.
         arch (str, optional): Name of the layout to check against instead
-            of detecting it (``'cpsp'``, ``'cpsp_resnet'``,
-            ``'psp_cvpr21_fully'``, ``'psp_cvpr21_weakly'``).
-            Defaults to None.
+            of detecting it, a key of ``layouts`` (e.g. ``'cpsp'``,
+            ``'cpsp_resnet'``, ``'psp_cvpr21_fully'``,
+            ``'psp_cvpr21_weakly'``). Defaults to None.
+        layouts (Mapping[str, OfficialLayout]): The layouts to choose
+            among, tried in order. Defaults to :data:`OFFICIAL_LAYOUTS`
+            (event localization; :data:`OFFICIAL_AVVP_LAYOUTS` for video
+            parsing).
 
     Returns:
         OfficialLayout: The layout that uses or knowingly drops every key
@@ -144,12 +152,12 @@ def detect_official_layout(
             could not be placed and those missing, for ``arch`` or else for
             the closest layout.
     """
-    if arch is not None and arch not in OFFICIAL_LAYOUTS:
+    if arch is not None and arch not in layouts:
         raise ValueError(f'Unknown arch {arch!r}: one of '
-                         f'{", ".join(OFFICIAL_LAYOUTS)}.')
+                         f'{", ".join(layouts)}.')
     keys = list(strip_data_parallel_prefix(state))
-    candidates = ([OFFICIAL_LAYOUTS[arch]]
-                  if arch is not None else list(OFFICIAL_LAYOUTS.values()))
+    candidates = ([layouts[arch]]
+                  if arch is not None else list(layouts.values()))
     mismatches = []
     for layout in candidates:
         unplaced, missing = _unplaced_and_missing(layout, keys)
@@ -161,11 +169,11 @@ def detect_official_layout(
     if arch is not None:
         raise ValueError(_mismatch_message(layout, unplaced, missing))
     placeable = set()
-    for other in OFFICIAL_LAYOUTS.values():
+    for other in layouts.values():
         placeable.update(key for key in keys if key in other.renames
                          or other.is_unused(key))
     unknown = [key for key in keys if key not in placeable]
-    known = ', '.join(OFFICIAL_LAYOUTS)
+    known = ', '.join(layouts)
     if unknown:
         raise ValueError(
             f'Unknown layout: no released layout ({known}) places the keys '
@@ -179,7 +187,8 @@ def detect_official_layout(
 def convert_official_state_dict(
         official_state: Mapping[str, torch.Tensor],
         dtype: torch.dtype = torch.float32,
-        arch: Optional[str] = None) -> Dict[str, torch.Tensor]:
+        arch: Optional[str] = None,
+        layouts: Layouts = OFFICIAL_LAYOUTS) -> Dict[str, torch.Tensor]:
     """Map a released state dict onto AVELLocalizer's parameter names.
 
     Keys may carry the ``module.`` prefix of ``DataParallel``. The layout is
@@ -192,6 +201,8 @@ def convert_official_state_dict(
             Defaults to torch.float32.
         arch (str, optional): Layout name; see
             :func:`detect_official_layout`. Defaults to None (detect).
+        layouts (Mapping[str, OfficialLayout]): The layouts to choose
+            among. Defaults to :data:`OFFICIAL_LAYOUTS`.
 
     Returns:
         dict[str, torch.Tensor]: State dict of the ``AVELLocalizer`` built
@@ -202,7 +213,7 @@ def convert_official_state_dict(
             names the keys.
         TypeError: If a used key holds something other than a tensor.
     """
-    layout = detect_official_layout(official_state, arch)
+    layout = detect_official_layout(official_state, arch, layouts)
     stripped = strip_data_parallel_prefix(official_state)
     converted = OrderedDict()
     for official_key, key in layout.renames.items():

@@ -1,10 +1,14 @@
 """The state-dict layouts of the networks the authors released.
 
 Key names come from the authors' module definitions (jasongief/CPSP,
-``cpsp_avel/model/psp_family.py``; jasongief/PSP_CVPR_2021,
-``fully_model.py`` and ``weakly_model.py``), without the ``module.`` prefix
-of ``DataParallel``. Each layout maps the keys the forward pass uses onto an
-``AVELLocalizer`` and lists the modules it holds but never calls.
+``cpsp_avel/model/psp_family.py`` and ``cpsp_avvp/nets/psp_net.py``;
+jasongief/PSP_CVPR_2021, ``fully_model.py`` and ``weakly_model.py``;
+YapengTian/AVVP-ECCV20, ``nets/net_audiovisual.py``), without the
+``module.`` prefix of ``DataParallel``. Each layout maps the keys the
+forward pass uses onto an ``AVELLocalizer`` and lists the modules it holds
+but never calls. :data:`OFFICIAL_LAYOUTS` are the event localization
+networks (AVE, VGGSound-AVEL), :data:`OFFICIAL_AVVP_LAYOUTS` the video
+parsing networks (LLP).
 """
 from dataclasses import dataclass
 from typing import Dict, Mapping, Tuple
@@ -161,4 +165,80 @@ PSP_CVPR21_WEAKLY = OfficialLayout(
 OFFICIAL_LAYOUTS: Dict[str, OfficialLayout] = {
     layout.name: layout
     for layout in (CPSP, CPSP_RESNET, PSP_CVPR21_FULLY, PSP_CVPR21_WEAKLY)
+}
+
+#: The input stage of both video parsing networks (avvp.md section 3).
+_AVVP_INPUTS = {
+    f'{official}.{param}': f'backbone.{ours}.{param}'
+    for official, ours in (('fc_a', 'audio_proj'), ('fc_v', 'frame_proj'),
+                           ('fc_st', 'clip_proj'), ('fc_fusion', 'fusion'))
+    for param in ('weight', 'bias')
+}
+#: The MMIL head of both video parsing networks (avvp.md section 6).
+_MMIL_HEAD = {
+    f'{official}.{param}': f'head.{ours}.{param}'
+    for official, ours in (('fc_prob', 'frame_classifier'),
+                           ('fc_frame_att', 'temporal_attention'),
+                           ('fc_av_att', 'modality_attention'))
+    for param in ('weight', 'bias')
+}
+
+PSP_MMIL = OfficialLayout(
+    name='psp_mmil',
+    description='CPSP codebase cpsp_avvp PSP_MMIL_Net (LLP)',
+    renames={
+        **_AVVP_INPUTS,
+        **{
+            f'lstm.{official}.{suffix}': f'neck.{ours}.{suffix}'
+            for official, ours in (('lstm_audio', 'audio_lstm'),
+                                   ('lstm_video', 'visual_lstm'))
+            for suffix in _LSTM_SUFFIXES
+        },
+        **{
+            key: 'neck.psp.' + value[len('neck.'):]
+            for key, value in {
+                **_PSP_CORE,
+                **_PSP_OUTPUT
+            }.items()
+        },
+        **_MMIL_HEAD,
+    },
+    unused=(),
+    configs=('cpsp_avvp_llp.py', 'psp_avvp_llp.py'))
+
+_HAN_LAYER = 'hat_encoder.layers.0.'
+_ATTENTION_PARAMS = ('in_proj_weight', 'in_proj_bias', 'out_proj.weight',
+                     'out_proj.bias')
+
+HAN = OfficialLayout(
+    name='han',
+    description='AVVP-ECCV20 nets/net_audiovisual.py MMIL_Net (HAN, LLP)',
+    renames={
+        **_AVVP_INPUTS,
+        **{
+            f'{_HAN_LAYER}{official}.{param}': f'neck.{ours}.{param}'
+            for official, ours in (('self_attn', 'self_attn'),
+                                   ('cm_attn', 'cross_attn'))
+            for param in _ATTENTION_PARAMS
+        },
+        **{
+            f'{_HAN_LAYER}{official}.{param}': f'neck.{ours}.{param}'
+            for official, ours in (('linear1', 'ffn_hidden'),
+                                   ('linear2', 'ffn_out'),
+                                   ('norm1', 'attention_norm'),
+                                   ('norm2', 'ffn_norm'))
+            for param in ('weight', 'bias')
+        },
+        **_MMIL_HEAD,
+    },
+    # Built by MMIL_Net but never called by its forward; its Encoder has no
+    # final norm, so hat_encoder.norm1/norm2 are unused too.
+    unused=('audio_encoder', 'visual_encoder', 'cmt_encoder',
+            'hat_encoder.norm1', 'hat_encoder.norm2'),
+    configs=('han_avvp_llp.py', ))
+
+#: The released video parsing layouts, by name, in detection order.
+OFFICIAL_AVVP_LAYOUTS: Dict[str, OfficialLayout] = {
+    layout.name: layout
+    for layout in (PSP_MMIL, HAN)
 }

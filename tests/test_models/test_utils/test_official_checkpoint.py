@@ -7,6 +7,7 @@ from unittest import TestCase
 import torch
 
 from mmcpsp.models.utils import (
+    OFFICIAL_AVVP_LAYOUTS,
     OFFICIAL_LAYOUTS,
     convert_official_state_dict,
     detect_official_layout,
@@ -184,3 +185,44 @@ class TestDetectOfficialLayout(TestCase):
         self.assertEqual(set(converted),
                          set(convert_official_state_dict(
                              self._keys(OFFICIAL_LAYOUTS['cpsp']))))
+
+
+class TestVideoParsingLayouts(TestCase):
+    """The same functions over another set of layouts."""
+
+    def _keys(self, layout):
+        keys = list(layout.renames)
+        keys += [name + '.weight' for name in layout.unused]
+        return OrderedDict((key, torch.zeros(1)) for key in keys)
+
+    def test_recognised_and_told_apart(self):
+        for name, layout in OFFICIAL_AVVP_LAYOUTS.items():
+            state = self._keys(layout)
+            self.assertIs(
+                detect_official_layout(state, layouts=OFFICIAL_AVVP_LAYOUTS),
+                layout)
+            for other in OFFICIAL_AVVP_LAYOUTS:
+                if other != name:
+                    with self.assertRaises(ValueError):
+                        detect_official_layout(
+                            state, other, layouts=OFFICIAL_AVVP_LAYOUTS)
+            # The event localization layouts do not take it.
+            with self.assertRaisesRegex(ValueError, 'Unknown layout'):
+                detect_official_layout(state)
+
+    def test_unknown_arch_names_the_layouts(self):
+        with self.assertRaisesRegex(ValueError,
+                                    'Unknown arch .cpsp.: one of psp_mmil, '
+                                    'han'):
+            detect_official_layout(
+                self._keys(OFFICIAL_AVVP_LAYOUTS['han']),
+                'cpsp',
+                layouts=OFFICIAL_AVVP_LAYOUTS)
+
+    def test_han_drops_its_unused_modules(self):
+        state = self._keys(OFFICIAL_AVVP_LAYOUTS['han'])
+        state['hat_encoder.layers.0.norm1.weight'] = torch.ones(1)
+        converted = convert_official_state_dict(
+            state, layouts=OFFICIAL_AVVP_LAYOUTS)
+        self.assertEqual(len(converted), 30)
+        self.assertEqual(converted['neck.attention_norm.weight'].item(), 1)
