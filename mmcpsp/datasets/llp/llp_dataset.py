@@ -1,3 +1,4 @@
+import logging
 import os.path as osp
 from typing import Dict, List, Mapping, Optional, Set, Tuple
 
@@ -155,11 +156,12 @@ class LLPDataset(PreloadMixin, BaseAVDataset):
         if key not in _DESCRIBED:
             _DESCRIBED.add(key)
             print_log(describe_audio_release(audio), logger='current',
-                      level='WARNING' if audio_release(audio) == OLD else
-                      'INFO')
+                      level=logging.WARNING
+                      if audio_release(audio) == OLD else logging.INFO)
         every_video = ann.parse_weak_labels(self.full_path).filenames
         print_log(
-            f'LLP {self._describe()}: {len(filenames):,} videos, '
+            f'LLP {self.split} split of {self.data_root}: '
+            f'{len(filenames):,} videos, '
             f'{audio.covered(filenames):,} with audio rows and '
             f'{visual.covered(filenames):,} with visual rows; '
             f'{len(audio.orphan_events(every_video))} audio and '
