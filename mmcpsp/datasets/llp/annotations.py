@@ -118,15 +118,22 @@ class WeakLabels:
         classes (tuple[tuple[int]]): Sorted class indices per video (a
             class named twice counts once).
         lines (tuple[int]): The line of each video (the header is line 1).
+        rows (tuple[int]): The data row of each video (blank lines and the
+            header not counted).
     """
     path: str
     filenames: Tuple[str, ...]
     classes: Tuple[Tuple[int, ...], ...]
     lines: Tuple[int, ...]
+    rows: Tuple[int, ...]
 
     @property
     def num_videos(self) -> int:
         return len(self.filenames)
+
+    def where(self, video: int) -> str:
+        """The row and line of the ``video``-th video, for messages."""
+        return where(self.rows[video], self.lines[video])
 
     def labels(self) -> np.ndarray:
         """float32 [N, 25]: 1 for every class of each video's weak label."""
@@ -153,7 +160,7 @@ def parse_weak_labels(path: str,
     """
     rows, _ = _read_rows(path, WEAK_COLUMNS, on_problem)
     seen: Dict[str, int] = {}
-    filenames, classes, lines = [], [], []
+    filenames, classes, lines, indices = [], [], [], []
     for index, line, (filename, event_labels) in rows:
         row = where(index, line)
         video_id = video_id_of(filename)
@@ -178,7 +185,9 @@ def parse_weak_labels(path: str,
         classes.append(tuple(sorted({CLASS_INDEX[name]
                                      for name in event_labels.split(',')})))
         lines.append(line)
-    return WeakLabels(path, tuple(filenames), tuple(classes), tuple(lines))
+        indices.append(index)
+    return WeakLabels(path, tuple(filenames), tuple(classes), tuple(lines),
+                      tuple(indices))
 
 
 class DenseEvent(NamedTuple):
