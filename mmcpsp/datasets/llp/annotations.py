@@ -165,8 +165,8 @@ def parse_weak_labels(path: str,
         row = where(index, line)
         video_id = video_id_of(filename)
         problem = None
-        unknown = [name for name in event_labels.split(',')
-                   if name not in CLASS_INDEX]
+        names = event_labels.split(',')
+        unknown = [name for name in names if name not in CLASS_INDEX]
         if not filename:
             problem = DataValidationError(path, 'a filename', 'an empty '
                                           'field', key='filename', row=row)
@@ -182,8 +182,7 @@ def parse_weak_labels(path: str,
             continue
         seen[video_id] = line
         filenames.append(filename)
-        classes.append(tuple(sorted({CLASS_INDEX[name]
-                                     for name in event_labels.split(',')})))
+        classes.append(tuple(sorted({CLASS_INDEX[name] for name in names})))
         lines.append(line)
         indices.append(index)
     return WeakLabels(path, tuple(filenames), tuple(classes), tuple(lines),
