@@ -1,5 +1,5 @@
 """The errors of the data path: bad dataset files, too little memory."""
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 
 class DataValidationError(ValueError):
@@ -38,6 +38,19 @@ class DataValidationError(ValueError):
             where.append(f'row {row}')
         super().__init__(
             f'{", ".join(where)}: expected {expected}, found {found}')
+
+
+#: Receives each problem of a file instead of raising it (the verify tools
+#: list every problem); None raises the first.
+ProblemHandler = Optional[Callable[[DataValidationError], None]]
+
+
+def report_problem(error: DataValidationError,
+                   on_problem: ProblemHandler) -> None:
+    """Raise ``error``, or hand it to ``on_problem`` when one is given."""
+    if on_problem is None:
+        raise error
+    on_problem(error)
 
 
 class InsufficientMemoryError(MemoryError):

@@ -1,5 +1,6 @@
 from .audio import VGGishLogMel
 from .formatting import PackAVELInputs
+from .llp_loading import LoadLLPFeatures
 from .loading import LoadAVEFeatures
 from .npy_loading import LoadNpyFeatures
 from .vggsound_labels import LoadVGGSoundAVELLabels
@@ -7,7 +8,7 @@ from .vggsound_loading import LoadVGGSoundAVELFeatures
 from .video import DecodeAVSegments, StackSegmentFrames
 
 __all__ = [
-    'DecodeAVSegments', 'LoadAVEFeatures', 'LoadNpyFeatures',
-    'LoadVGGSoundAVELFeatures', 'LoadVGGSoundAVELLabels', 'PackAVELInputs', 'StackSegmentFrames',
-    'VGGishLogMel'
+    'DecodeAVSegments', 'LoadAVEFeatures', 'LoadLLPFeatures',
+    'LoadNpyFeatures', 'LoadVGGSoundAVELFeatures', 'LoadVGGSoundAVELLabels',
+    'PackAVELInputs', 'StackSegmentFrames', 'VGGishLogMel'
 ]

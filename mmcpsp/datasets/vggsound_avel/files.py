@@ -18,12 +18,12 @@ go on, so ``tools/data/vggsound_avel/verify.py`` can list every problem.
 """
 import csv
 import os
-from typing import Callable, Dict, List, NamedTuple, Optional, Set
+from typing import Dict, List, NamedTuple, Optional, Set
 
 import numpy as np
 
 from ..constants import NUM_SEGMENTS, SPLITS
-from ..errors import DataValidationError
+from ..errors import DataValidationError, ProblemHandler, report_problem
 from ..validation import check_finite
 
 AUDIO_DIM = 128
@@ -40,8 +40,6 @@ DEFAULT_ZIP_DIRS = dict(
     audio='audio_features', visual='visual_features', label='labels')
 ZIP_KINDS = tuple(DEFAULT_ZIP_DIRS)
 
-ProblemHandler = Optional[Callable[[DataValidationError], None]]
-
 
 class MetaRow(NamedTuple):
     """One video of the meta CSV; ``line`` counts the header as line 1."""
@@ -49,12 +47,6 @@ class MetaRow(NamedTuple):
     video_id: str
     class_index: int
     split: str
-
-
-def _report(error: DataValidationError, on_problem: ProblemHandler) -> None:
-    if on_problem is None:
-        raise error
-    on_problem(error)
 
 
 def _read_text(path: str, what: str) -> str:
@@ -96,12 +88,12 @@ def read_categories(path: str,
     for line_number, line in enumerate(lines, start=1):
         name = line.strip()
         if not name:
-            _report(
+            report_problem(
                 DataValidationError(
                     path, row=line_number, expected='a class name',
                     found='an empty line'), on_problem)
         elif name in seen:
-            _report(
+            report_problem(
                 DataValidationError(
                     path, row=line_number, expected='a name not listed before',
                     found=f'{name!r}, already on line {seen[name]}'),
@@ -110,7 +102,7 @@ def read_categories(path: str,
             seen[name] = line_number
         names.append(name)
     if not names or (expected_num is not None and len(names) != expected_num):
-        _report(
+        report_problem(
             DataValidationError(
                 path, expected=f'{expected_num or "at least one"} class '
                 'names, one a line', found=f'{len(names)} lines'), on_problem)
@@ -156,7 +148,7 @@ def read_meta_csv(path: str,
         if not fields:
             continue
         if len(fields) < len(header):
-            _report(
+            report_problem(
                 DataValidationError(
                     path, row=line_number,
                     expected=f'{len(header)} fields', found=len(fields)),
@@ -183,7 +175,7 @@ def read_meta_csv(path: str,
                 path, key='split', row=line_number,
                 expected=f'one of {", ".join(SPLITS)}', found=repr(split))
         if problem is not None:
-            _report(problem, on_problem)
+            report_problem(problem, on_problem)
             continue
         seen[video_id] = line_number
         rows.append(
@@ -222,7 +214,7 @@ def check_missing_zips(directory: str, video_ids: List[str],
     if missing:
         shown = ', '.join(f'{vid}.zip' for vid in missing[:5])
         more = f' and {len(missing) - 5} more' if len(missing) > 5 else ''
-        _report(
+        report_problem(
             DataValidationError(
                 os.path.join(directory, f'{missing[0]}.zip'),
                 expected=f'one zip per video ({len(video_ids)} videos)',
