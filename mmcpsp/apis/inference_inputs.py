@@ -18,6 +18,8 @@ import numpy as np
 
 from mmcpsp.datasets.ave import annotations as ave_annotations
 from mmcpsp.datasets.ave import files as ave_files
+from mmcpsp.datasets.llp import LLP_CLASSES
+from mmcpsp.datasets.llp import annotations as llp_annotations
 from mmcpsp.datasets.transforms import LoadAVEFeatures
 
 from .feature_extractor import AVFeatureExtractor
@@ -33,6 +35,8 @@ AVEL_INPUT_KEYS = ('audio', 'visual')
 ArrayOrPath = Union[np.ndarray, str, os.PathLike]
 InferenceInputs = Union[str, os.PathLike, Sequence[ArrayOrPath],
                         Mapping[str, object]]
+#: Annotated events ``(class name, start s, end s)``.
+Spans = List[Tuple[str, float, float]]
 #: Runs a raw-video model's test pipeline on a video file: results dict.
 VideoPipeline = Callable[[dict], dict]
 
@@ -48,15 +52,17 @@ class FeatureInputs:
             [N, 96, 64] for a model that reads raw videos) and ``visual``
             feature maps [N, H, W, Cv] (uint8 frames [N, F, H, W, 3]).
         duration (float, optional): Length in seconds, when known.
-        gt_spans (list[tuple[str, float, float]], optional): Annotated
-            events ``(class name, start s, end s)``, when known.
+        gt_spans (list | dict, optional): Annotated events, when known:
+            ``(class name, start s, end s)`` per event for event
+            localization; ``{'audio': [...], 'visual': [...]}`` of such
+            spans for video parsing.
         frames (np.ndarray, optional): One RGB frame per segment, uint8
             [N, H, W, 3], as the visual network saw it (video inputs).
     """
     name: str
     inputs: Dict[str, np.ndarray]
     duration: Optional[float] = None
-    gt_spans: Optional[List[Tuple[str, float, float]]] = None
+    gt_spans: Optional[Union[Spans, Dict[str, Spans]]] = None
     frames: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
@@ -209,6 +215,47 @@ def read_event_annotations(path: str,
     """
     return ave_annotations.parse_annotations(
         path, strict=False).spans_of(video)
+
+
+def read_parsing_annotations(paths: Sequence[str],
+                             video: str) -> Dict[str, Spans]:
+    """The audio and visual events annotated for one video in LLP's dense
+    format (``filename, onset, offset, event_labels``, tab-separated).
+
+    Args:
+        paths (Sequence[str]): The audio then the visual file
+            (``AVVP_eval_audio.csv``, ``AVVP_eval_visual.csv``), or one
+            folder holding both.
+        video (str): The video: rows whose filename equals it, or whose
+            video id (the filename's first 11 characters) does.
+
+    Returns:
+        dict: ``audio`` and ``visual``, each a list of ``(class name,
+        onset s, offset s)`` (empty when the video has no row).
+
+    Raises:
+        ValueError: If the paths are not two files or one folder.
+        DataValidationError: If a file is missing or malformed.
+    """
+    if len(paths) == 1 and osp.isdir(paths[0]):
+        paths = [osp.join(paths[0], llp_annotations.AUDIO_EVAL_FILE),
+                 osp.join(paths[0], llp_annotations.VISUAL_EVAL_FILE)]
+    if len(paths) != 2:
+        raise ValueError(
+            'video parsing annotations are the audio and the visual file of '
+            f'LLP\'s dense format, or a folder holding '
+            f'{llp_annotations.AUDIO_EVAL_FILE} and '
+            f'{llp_annotations.VISUAL_EVAL_FILE}; got {list(paths)}.')
+    spans = {}
+    for modality, path in zip(('audio', 'visual'), paths):
+        events = llp_annotations.parse_dense_annotations(path).events
+        spans[modality] = [
+            (LLP_CLASSES[event.class_index], float(event.onset),
+             float(event.offset)) for event in events
+            if event.onset < event.offset and video in (
+                event.filename, llp_annotations.video_id_of(event.filename))
+        ]
+    return spans
 
 
 def is_features_file(inputs: InferenceInputs) -> bool:

@@ -1,12 +1,13 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
+from .base import WeightedLoss
+
 
 @MODELS.register_module()
-class AVELFullyClsLoss(BaseWeightedLoss):
+class AVELFullyClsLoss(WeightedLoss):
     """Fully supervised classification loss of CPSP.
 
     ``BCEWithLogits(event_logits, e)`` averaged over B * T plus
@@ -38,7 +39,7 @@ class AVELFullyClsLoss(BaseWeightedLoss):
 
 
 @MODELS.register_module()
-class AVELWeaklyClsLoss(BaseWeightedLoss):
+class AVELWeaklyClsLoss(WeightedLoss):
     """Weakly supervised classification loss of CPSP.
 
     ``MultiLabelSoftMargin(video_prob, weak_label)``: the mean over b and c

@@ -1,8 +1,10 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
+
+from ..utils.precision import float32_region
+from .base import WeightedLoss
 
 #: Added to the sum of the rectified similarities of a video.
 SIMILARITY_SUM_EPS = 1e-8
@@ -10,6 +12,7 @@ SIMILARITY_SUM_EPS = 1e-8
 EVENT_COUNT_EPS = 1e-6
 
 
+@float32_region('losses')
 def pair_similarity(visual_out: torch.Tensor,
                     audio_out: torch.Tensor) -> torch.Tensor:
     """Cosine similarity of the audio-visual pair of every segment.
@@ -28,7 +31,7 @@ def pair_similarity(visual_out: torch.Tensor,
 
 
 @MODELS.register_module()
-class AVPSPLoss(BaseWeightedLoss):
+class AVPSPLoss(WeightedLoss):
     """Audio-visual pair similarity loss (L_avpsp), fully supervised.
 
     ``s_hat = ReLU(s) / (sum_t ReLU(s) + 1e-8)``,

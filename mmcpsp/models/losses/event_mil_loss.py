@@ -1,12 +1,13 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
+from .base import WeightedLoss
+
 
 @MODELS.register_module()
-class EventMILLoss(BaseWeightedLoss):
+class EventMILLoss(WeightedLoss):
     """Multiple-instance loss of the event head, for weak supervision.
 
     mmcpsp's extension beyond the paper, so that weakly supervised training

@@ -2,16 +2,17 @@ from typing import Dict
 
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
+
+from .base import WeightedLoss
 
 #: Video probabilities are clamped to [PROB_EPS, 1 - PROB_EPS] before BCE.
 PROB_EPS = 1e-7
 
 
 @MODELS.register_module()
-class MMILBCELoss(BaseWeightedLoss):
+class MMILBCELoss(WeightedLoss):
     """The three weakly supervised BCE terms of the MMIL head.
 
     With the weak label y [B, C] (0/1), the global probability g and the

@@ -1,8 +1,9 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
+
+from .base import WeightedLoss
 
 #: Floor of the squared distance between two video features.
 SQUARED_DISTANCE_FLOOR = 1e-12
@@ -11,7 +12,7 @@ MISSING_NEGATIVE_DISTANCE = 1e12
 
 
 @MODELS.register_module()
-class SegmentPSALoss(BaseWeightedLoss):
+class SegmentPSALoss(WeightedLoss):
     """Segment-level positive sample activation loss (L_spsa, PSA_S).
 
     Within each video, with ``z`` the L2-normalised fused features,
@@ -70,7 +71,7 @@ class SegmentPSALoss(BaseWeightedLoss):
 
 
 @MODELS.register_module()
-class VideoPSALoss(BaseWeightedLoss):
+class VideoPSALoss(WeightedLoss):
     """Video-level positive sample activation loss (L_vpsa, PSA_V).
 
     ``g_b`` is the mean over t of the L2-normalised fused features of video

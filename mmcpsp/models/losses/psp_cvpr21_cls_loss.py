@@ -1,12 +1,13 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
+from .base import WeightedLoss
+
 
 @MODELS.register_module()
-class SegmentCELoss(BaseWeightedLoss):
+class SegmentCELoss(WeightedLoss):
     """Cross-entropy over C + 1 classes for every segment.
 
     The fully supervised classification loss of PSP as released with the
@@ -35,7 +36,7 @@ class SegmentCELoss(BaseWeightedLoss):
 
 
 @MODELS.register_module()
-class VideoBCELoss(BaseWeightedLoss):
+class VideoBCELoss(WeightedLoss):
     """Binary cross-entropy of video probabilities against soft targets.
 
     The weakly supervised loss of PSP as released with the CVPR 2021 paper:

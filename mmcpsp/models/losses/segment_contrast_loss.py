@@ -1,10 +1,13 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
+from ..utils.precision import float32_region
+from .base import WeightedLoss
 
+
+@float32_region('losses')
 def segment_similarity(audio_feats: torch.Tensor,
                        visual_feats: torch.Tensor) -> torch.Tensor:
     """Cosine similarity of every audio segment with every visual one.
@@ -24,7 +27,7 @@ def segment_similarity(audio_feats: torch.Tensor,
 
 
 @MODELS.register_module()
-class SegmentContrastLoss(BaseWeightedLoss):
+class SegmentContrastLoss(WeightedLoss):
     """Segment contrastive loss of CPSP's video parsing network (L_seg).
 
     Audio segment i of a video must find its own visual segment among the T

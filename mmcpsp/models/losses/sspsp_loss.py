@@ -1,12 +1,13 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
+from .base import WeightedLoss
+
 
 @MODELS.register_module()
-class SSPSPLoss(BaseWeightedLoss):
+class SSPSPLoss(WeightedLoss):
     """Self-supervised audio-visual contrastive loss of SSPSP.
 
     Ao and Vo are flattened to N = B * T rows and L2-normalised;

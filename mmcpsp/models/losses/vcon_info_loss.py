@@ -1,12 +1,13 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.losses import BaseWeightedLoss
 
 from mmcpsp.registry import MODELS
 
+from .base import WeightedLoss
+
 
 @MODELS.register_module()
-class VconInfoLoss(BaseWeightedLoss):
+class VconInfoLoss(WeightedLoss):
     """Video-level contrastive loss of CPSP's video parsing network.
 
     ``z_b`` is the L2-normalised (1e-12 floor) mean over the T segments and

@@ -9,6 +9,8 @@ from mmengine.model import BaseModule
 
 from mmcpsp.registry import MODELS
 
+from ..utils.precision import float32_region
+
 #: Added to row sums before dividing, so that an all-zero row stays zero.
 ROWNORM_EPS = 1e-8
 #: Epsilon of the LayerNorm shared by both streams.
@@ -110,6 +112,22 @@ class PSPNeck(BaseModule):
             return prune_and_normalize(weights, self.threshold)
         return weights * (weights > self.threshold).to(weights.dtype)
 
+    @float32_region('psp_propagation')
+    def _propagation_weights(
+        self, visual_affinity: torch.Tensor, audio_affinity: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The pruned visual-to-audio and audio-to-visual weights Gva, Gav
+        [B, T, T]: the threshold decides on row-normalised affinities, so
+        under mixed precision they are computed in float32."""
+        # [B, T(visual), T(audio)]
+        affinity = F.relu(
+            torch.bmm(visual_affinity, audio_affinity.transpose(1, 2)) /
+            math.sqrt(visual_affinity.shape[-1]))
+        visual_to_audio = self._prune(row_normalize(affinity))
+        audio_to_visual = self._prune(
+            row_normalize(affinity.transpose(1, 2)))
+        return visual_to_audio, audio_to_visual
+
     def forward(
         self, audio_seq: torch.Tensor, visual_seq: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -129,13 +147,8 @@ class PSPNeck(BaseModule):
         audio_affinity = self._branch(self.audio_affinity_proj, audio_seq)
         audio_message = self._branch(self.audio_message_proj, audio_seq)
 
-        # [B, T(visual), T(audio)]
-        affinity = F.relu(
-            torch.bmm(visual_affinity, audio_affinity.transpose(1, 2)) /
-            math.sqrt(visual_affinity.shape[-1]))
-        visual_to_audio = self._prune(row_normalize(affinity))
-        audio_to_visual = self._prune(
-            row_normalize(affinity.transpose(1, 2)))
+        visual_to_audio, audio_to_visual = self._propagation_weights(
+            visual_affinity, audio_affinity)
 
         visual_psp = visual_seq + torch.bmm(visual_to_audio, audio_message)
         audio_psp = audio_seq + torch.bmm(audio_to_visual, visual_message)
