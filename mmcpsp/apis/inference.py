@@ -154,7 +154,8 @@ def inference_localizer(model: nn.Module,
                         stride: Optional[int] = None,
                         batch_size: int = 16,
                         with_attention: bool = False,
-                        extractor: Optional[AVFeatureExtractor] = None):
+                        extractor: Optional[AVFeatureExtractor] = None,
+                        amp: bool = False):
     """Run a model over an input of any length.
 
     Args:
@@ -175,6 +176,8 @@ def inference_localizer(model: nn.Module,
             of every segment. Defaults to False.
         extractor (AVFeatureExtractor, optional): Reads the features of a
             video input for a features model. Defaults to None.
+        amp (bool): Run the model in mixed precision (bfloat16 on a CPU
+            with bfloat16 kernels, else one error line). Defaults to False.
 
     Returns:
         The result of the model's task (:data:`RESULT_TYPES`), e.g. a
@@ -194,7 +197,8 @@ def inference_localizer(model: nn.Module,
         window=window,
         stride=stride,
         batch_size=batch_size,
-        with_attention=with_attention)
+        with_attention=with_attention,
+        amp=amp)
     attention = scores.pop('attention', None)
     head = model.head
     labels = head.predict_labels(

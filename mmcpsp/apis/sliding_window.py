@@ -6,6 +6,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from mmcpsp.engine.optim_wrappers import inference_autocast
 from mmcpsp.models.backbones import AudioGuidedVisualAttention
 from mmcpsp.structures import PRED_PREFIX
 
@@ -81,8 +82,8 @@ def predict_sliding_windows(model: nn.Module,
                             window: int = 10,
                             stride: Optional[int] = None,
                             batch_size: int = 16,
-                            with_attention: bool = False
-                            ) -> Dict[str, np.ndarray]:
+                            with_attention: bool = False,
+                            amp: bool = False) -> Dict[str, np.ndarray]:
     """Score every segment of an input of any length with windows of T.
 
     The input is cut into windows of ``window`` segments every ``stride``
@@ -105,6 +106,9 @@ def predict_sliding_windows(model: nn.Module,
         batch_size (int): Windows per forward pass. Defaults to 16.
         with_attention (bool): Also return the audio-guided attention.
             Defaults to False.
+        amp (bool): Run the model in mixed precision (bfloat16 autocast
+            on a CPU; see :func:`~mmcpsp.engine.inference_autocast`).
+            Defaults to False (the model's precision).
 
     Returns:
         dict[str, np.ndarray]: Every score of the head per segment
@@ -117,6 +121,7 @@ def predict_sliding_windows(model: nn.Module,
         raise ValueError(f'The inputs cover different numbers of segments: '
                          f'{lengths}.')
     head = model.head
+    device = next(model.parameters()).device
     starts = window_starts(num_segments, window,
                            window if stride is None else stride)
     sums: Dict[str, np.ndarray] = {}
@@ -131,7 +136,8 @@ def predict_sliding_windows(model: nn.Module,
         })
         attention_records.clear()
         with (_record_attention(model, attention_records)
-              if with_attention else nullcontext()):
+              if with_attention else nullcontext()), \
+                inference_autocast(device, amp):
             samples = model.test_step(data)
         per_window = head.expand_scores(
             {

@@ -56,3 +56,34 @@ def test_regions_and_dtype_are_checked(monkeypatch):
                         lambda: False)
     with pytest.raises(MixedPrecisionUnavailable, match='lacks'):
         build(model)
+
+
+@needs_bfloat16
+def test_inference_in_bfloat16_keeps_labels_close():
+    import warnings
+
+    import numpy as np
+
+    from mmcpsp.apis import inference_localizer, init_localizer
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # random weights, generic names
+        model = init_localizer('configs/cpsp_fully_ave.py')
+    rng = np.random.default_rng(0)
+    features = (rng.random((23, 128), np.float32),
+                rng.random((23, 7, 7, 512), np.float32))
+    full = inference_localizer(model, features)
+    mixed = inference_localizer(model, features, amp=True)
+    assert mixed.num_segments == 23
+    np.testing.assert_allclose(mixed.event_scores, full.event_scores,
+                               atol=0.02)
+
+
+def test_inference_autocast_refuses_a_cpu_without_bfloat16(monkeypatch):
+    monkeypatch.setattr(cpu_amp_optim_wrapper, 'cpu_supports_bfloat16',
+                        lambda: False)
+    with pytest.raises(MixedPrecisionUnavailable, match='lacks'):
+        with cpu_amp_optim_wrapper.inference_autocast(torch.device('cpu')):
+            pass
+    with cpu_amp_optim_wrapper.inference_autocast(torch.device('cpu'),
+                                                  enabled=False):
+        pass

@@ -23,6 +23,39 @@ def cpu_supports_bfloat16() -> bool:
                 and torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
+def check_bfloat16_cpu() -> None:
+    """Stop with one line when this CPU cannot run bfloat16 mixed precision.
+
+    Raises:
+        MixedPrecisionUnavailable: If it lacks bfloat16 kernels.
+    """
+    if not cpu_supports_bfloat16():
+        raise MixedPrecisionUnavailable(
+            'mixed precision on this CPU needs bfloat16 kernels '
+            '(AVX512-BF16 or AMX), which it lacks; run in float32, '
+            'without --amp.')
+
+
+@contextlib.contextmanager
+def inference_autocast(device: torch.device,
+                       enabled: bool = True) -> Iterator[None]:
+    """Mixed precision for inference on ``device``: bfloat16 autocast on a
+    CPU (checked), MMEngine's autocast on a GPU (bfloat16 where supported,
+    else float16); nothing when ``enabled`` is False."""
+    if not enabled:
+        yield
+        return
+    device = torch.device(device)
+    if device.type == 'cpu':
+        check_bfloat16_cpu()
+        dtype = torch.bfloat16
+    else:
+        dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else
+                 torch.float16)
+    with torch.autocast(device.type, dtype=dtype):
+        yield
+
+
 @OPTIM_WRAPPERS.register_module()
 class CPUAmpOptimWrapper(OptimWrapper):
     """Mixed-precision training on a CPU, in bfloat16.
@@ -59,11 +92,7 @@ class CPUAmpOptimWrapper(OptimWrapper):
         if dtype != 'bfloat16':
             raise ValueError('CPUAmpOptimWrapper runs in bfloat16 (CPU '
                              f'autocast has no {dtype}).')
-        if not cpu_supports_bfloat16():
-            raise MixedPrecisionUnavailable(
-                'mixed precision on this CPU needs bfloat16 kernels '
-                '(AVX512-BF16 or AMX), which it lacks; train in float32, '
-                'without --amp.')
+        check_bfloat16_cpu()
         super().__init__(**kwargs)
         self.cast_dtype = torch.bfloat16
         self.float32_regions = frozenset(
