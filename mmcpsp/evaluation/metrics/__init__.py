@@ -1,4 +1,5 @@
 from .atomic_dump_results import AtomicDumpResults
+from .avvp_metric import AVVPMetric
 from .segment_accuracy import AVELSegmentAccuracy
 
-__all__ = ['AVELSegmentAccuracy', 'AtomicDumpResults']
+__all__ = ['AVELSegmentAccuracy', 'AVVPMetric', 'AtomicDumpResults']
