@@ -103,9 +103,11 @@ setup(
         'cpu': ['mmcv-lite>=2.0.0rc4,<2.2.0'],
         'gpu': ['mmcv>=2.0.0rc4,<2.2.0'],
         'tests': [
-            'pytest', 'ruff', 'openmim', 'torchvggish', 'resampy', 'soundfile'
+            'pytest', 'ruff', 'openmim', 'torchvggish', 'resampy',
+            'soundfile', 'playwright'
         ],
         'mim': ['openmim'],
+        'demo': ['gradio>=6.31,<7', 'gradio_client>=2.7,<3'],
         'tensorboard': ['tensorboard'],
     },
     zip_safe=False,

@@ -200,7 +200,8 @@ class PageLocalizer:
                     self.model,
                     inputs,
                     window=10 if window is None else int(window),
-                    stride=None if stride is None else int(stride),
+                    # The page sends 0 for an empty stride.
+                    stride=int(stride) if stride else None,
                     with_attention=with_attention,
                     progress=report,
                     shown_as=name)
@@ -288,24 +289,29 @@ def build_app(model: nn.Module,
                 upload = gr.File(
                     label='Video, or features (.npz with the model\'s '
                     'inputs, one row a second)',
-                    type='filepath')
+                    type='filepath', elem_id='upload')
                 with gr.Row():
                     window = gr.Number(
                         10, label='Window (s)', precision=0, minimum=1,
                         info='the length of the training clips')
                     stride = gr.Number(
-                        None, label='Stride (s)', precision=0, minimum=1,
-                        info='empty: the window (no overlap)')
-                button = gr.Button('Localize', variant='primary')
+                        None, label='Stride (s)', precision=0, minimum=0,
+                        info='empty or 0: the window (no overlap)')
+                button = gr.Button('Localize', variant='primary',
+                                   elem_id='localize')
             with gr.Column(scale=2):
                 timeline = gr.Image(label='Timeline', type='filepath',
-                                    format='png', interactive=False)
+                                    format='png', interactive=False,
+                                    elem_id='timeline')
         events = gr.Dataframe(label='Events', interactive=False,
                               elem_id='events')
         segments = gr.Dataframe(label='Per second', interactive=False,
                                 max_height=400, elem_id='segments')
         attention = gr.Gallery(label='Audio-guided attention',
-                               format='png', columns=1, visible=False)
+                               format='png', columns=1, height='auto',
+                               object_fit='contain', preview=True,
+                               visible=False,
+                               elem_id='attention')
         json_file = gr.File(label='JSON', interactive=False)
         with gr.Accordion('JSON', open=False):
             data = gr.JSON(label='JSON')

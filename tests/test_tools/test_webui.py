@@ -28,15 +28,21 @@ gradio_client = pytest.importorskip('gradio_client')
 PNG = b'\x89PNG\r\n\x1a\n'
 
 
-def load_webui():
+def load_script(name: str, path: str):
     spec = importlib.util.spec_from_file_location(
-        'webui', osp.join(REPO_ROOT, 'demo', 'webui.py'))
+        name, osp.join(REPO_ROOT, path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-webui = load_webui()
+webui = load_script('webui', 'demo/webui.py')
+screenshot_tool = load_script('webui_screenshot',
+                              'tools/misc/webui_screenshot.py')
+needs_browser = pytest.mark.skipif(
+    not osp.exists(screenshot_tool.CHROMIUM)
+    or importlib.util.find_spec('playwright') is None,
+    reason='needs Debian\'s chromium and the playwright package')
 
 
 @pytest.fixture(scope='module')
@@ -288,3 +294,33 @@ def test_command_line_listens_on_localhost_and_cleans_up(
     assert process.returncode == 0, output[-3000:]
     assert not work_dir.exists()
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.slow
+@needs_browser
+def test_page_in_a_browser(model, extractor, work_dir, tmp_path):
+    """Headless Chromium opens the page, uploads a generated video, presses
+    Localize and finds the timeline, the tables and the attention."""
+    video = str(tmp_path / 'clip.mp4')
+    write_test_video(video, [random_image(s) for s in range(12)],
+                     tones=[440 + 110 * (s % 3) for s in range(12)])
+    with screenshot_tool.serve(model, extractor, work_dir) as url:
+        found = screenshot_tool.capture_page(url, video,
+                                             str(tmp_path / 'page.png'))
+    assert found['event_columns'] == ['start', 'end', 'label', 'score']
+    assert found['segment_rows'] >= 10  # the rows in view of the 12
+    assert found['attention_images'] >= 1
+    assert (tmp_path / 'page.png').read_bytes()[:8] == PNG
+
+
+@pytest.mark.slow
+@needs_browser
+def test_screenshot_of_features_under_200_kb(model, work_dir,
+                                             stitched_features, tmp_path):
+    with screenshot_tool.serve(model, None, work_dir) as url:
+        found = screenshot_tool.capture_page(url, stitched_features[0],
+                                             str(tmp_path / 'page.png'))
+    assert found['segment_rows'] >= 10 and found['attention_images'] == 0
+    size = screenshot_tool.compress_png(str(tmp_path / 'page.png'),
+                                        str(tmp_path / 'small.png'))
+    assert size == osp.getsize(tmp_path / 'small.png') <= 200_000
