@@ -116,8 +116,10 @@ def decode_video(path: str,
             return _decode(container, path, num_segments, frames_per_segment,
                            frame_size, with_audio)
     except av.error.FFmpegError as error:
+        # str(error) ends with the file name, which the message has already.
+        reason = error.strerror or str(error)
         raise DataValidationError(path, 'a video that FFmpeg decodes',
-                                  f'{type(error).__name__}: {error}') from None
+                                  f'{type(error).__name__}: {reason}') from None
 
 
 def _decode(container: av.container.InputContainer, path: str,
