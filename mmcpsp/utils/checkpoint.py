@@ -219,3 +219,40 @@ def load_checkpoint_file(filename: str,
         # Whatever a damaged file makes the unpickler raise (EOFError,
         # KeyError, RuntimeError from the zip reader ...).
         raise _unreadable(filename, _detail(error)) from None
+
+
+#: What MMEngine's ``Runner.resume`` reads from a checkpoint besides the
+#: weights (a published or converted file holds the weights alone).
+RESUME_KEYS = ('meta', 'optimizer', 'message_hub')
+
+
+def check_resumable(filename: str) -> None:
+    """Stop with one line unless ``filename`` is a training checkpoint.
+
+    Resuming restores the epoch and iteration (``meta``), the optimizer
+    state and the message hub; a file without them (a state dict, a
+    published or converted checkpoint) would otherwise end in MMEngine's
+    ``KeyError: 'meta'`` after the datasets were built.
+
+    Args:
+        filename (str): A local checkpoint file.
+
+    Raises:
+        CheckpointError: The file cannot be read (see
+            :func:`load_checkpoint_file`) or lacks what resuming needs.
+    """
+    checkpoint = load_checkpoint_file(filename, map_location='cpu')
+    if not isinstance(checkpoint, dict):
+        lacking = list(RESUME_KEYS)
+    else:
+        lacking = [key for key in RESUME_KEYS if key not in checkpoint]
+        meta = checkpoint.get('meta')
+        if isinstance(meta, dict):
+            lacking[:0] = [f'meta[{key!r}]' for key in ('epoch', 'iter')
+                           if key not in meta]
+    if lacking:
+        raise CheckpointError(
+            f'cannot resume from {filename}: it is not a training checkpoint '
+            f'(it lacks {", ".join(lacking)}). To start training from its '
+            f'weights alone, use load_from={filename} without --resume '
+            '(resume=False).')
