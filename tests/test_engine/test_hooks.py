@@ -2,7 +2,11 @@ import errno
 import os
 import os.path as osp
 import random
+import signal
 import stat
+import subprocess
+import sys
+import textwrap
 from contextlib import contextmanager
 
 import numpy as np
@@ -14,10 +18,15 @@ from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
 from mmcpsp.engine import atomic_local_backend
-from mmcpsp.engine.hooks import NonFiniteLossError
+from mmcpsp.engine.hooks import NonFiniteLossError, safe_checkpoint_hook
 from mmcpsp.registry import HOOKS
 from mmcpsp.utils import atomic_write
 from mmcpsp.utils.checkpoint import CheckpointError, load_checkpoint_file
+from mmcpsp.utils.published_checkpoint import (
+    check_hash,
+    hash_in_name,
+    sha256_of,
+)
 
 
 class ToyModel(BaseModel):
@@ -234,6 +243,72 @@ class TestSafeCheckpointHook:
         build_runner(
             str(work_dir), max_epochs=1, out_dir=str(tmp_path / 'out')).train()
         assert sorted(p.name for p in folder.iterdir()) == ['epoch_1.pth']
+
+    def test_published_files_carry_the_hash_of_the_file(self, tmp_path):
+        build_runner(str(tmp_path), max_epochs=2, validate=True,
+                     published_keys=['meta', 'state_dict']).train()
+        published = sorted(p for p in tmp_path.glob('*-*.pth'))
+        assert [p.name.rsplit('-', 1)[0] for p in published] == [
+            'best_acc_epoch_2', 'epoch_2'
+        ]
+        for path in published:
+            # MMEngine's hook names the file by the hash of a pickle that
+            # is not the file, so no one holding it could check it.
+            assert sha256_of(str(path)).startswith(hash_in_name(str(path)))
+            check_hash(str(path))
+            assert set(load_checkpoint_file(str(path))) == {
+                'meta', 'state_dict'
+            }
+        assert temporary_files(tmp_path) == []
+
+    def test_killed_publish_leaves_no_published_file(self, tmp_path):
+        source = tmp_path / 'epoch_1.pth'
+        torch.save(dict(meta=dict(epoch=1), state_dict=dict(
+            weight=torch.zeros(1 << 20)), optimizer=dict(state={})), source)
+        code = f'''
+        import time
+        from mmengine.fileio import get_file_backend
+        import mmcpsp.utils.fileio as fileio
+        from mmcpsp.engine.hooks import SafeCheckpointHook
+
+        def slow_open(*args, **kwargs):
+            f = open(*args, **kwargs)
+            real_write = f.write
+            def write(data):
+                for start in range(0, len(data), 1 << 16):
+                    real_write(data[start:start + (1 << 16)])
+                    f.flush()
+                    print('chunk', flush=True)
+                    time.sleep(0.05)
+            f.write = write
+            return f
+
+        hook = SafeCheckpointHook(
+            interval=1, published_keys=['meta', 'state_dict'])
+        hook.file_backend = get_file_backend(
+            backend_args=dict(backend='atomic_local'))
+        fileio.open = slow_open
+        hook._publish_model(None, {str(source)!r})
+        '''
+        proc = subprocess.Popen(
+            [sys.executable, '-c', textwrap.dedent(code)],
+            stdout=subprocess.PIPE, text=True)
+        # Kill the publisher once it is part-way through the new file (its
+        # log lines come first).
+        chunks = 0
+        while chunks < 3:
+            line = proc.stdout.readline()
+            assert line, 'the publisher ended before writing'
+            chunks += line.startswith('chunk')
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert sorted(p.name for p in tmp_path.glob('*.pth')) == [
+            'epoch_1.pth'
+        ]
+        left = temporary_files(tmp_path)
+        assert len(left) == 1 and left[0].startswith('.epoch_1-'), left
+        # The next run removes it, as it does for checkpoints.
+        assert safe_checkpoint_hook._UNFINISHED_WRITE.match(left[0])
 
     def test_explicit_backend_args_are_kept(self, tmp_path):
         runner = build_runner(
