@@ -41,6 +41,7 @@ from mmcpsp.apis.inference_inputs import (  # noqa: E402
 )
 from mmcpsp.datasets import DataValidationError  # noqa: E402
 from mmcpsp.utils import atomic_write  # noqa: E402
+from mmcpsp.utils.checkpoint import CheckpointError  # noqa: E402
 from mmcpsp.visualization import save_figure, save_result  # noqa: E402
 from mmcpsp.visualization.attention import (  # noqa: E402
     attention_pages,
@@ -131,7 +132,11 @@ def main() -> None:
     if args.attention and not is_video:
         raise SystemExit('--attention draws over the frames of a video: '
                          'give a video, not a features file.')
-    model = init_localizer(args.config, args.checkpoint, args.device)
+    try:
+        model = init_localizer(args.config, args.checkpoint, args.device)
+    except CheckpointError as error:
+        # Unreadable, or not the file its hash-carrying name says.
+        raise SystemExit(f'Checkpoint error: {error}') from None
     input_keys, pipeline = model_inputs(model.cfg)
     # A model trained on raw videos decodes them with its test pipeline.
     extractor = video_extractor(args) if is_video and pipeline is None \

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, print_log
 
+from .published_checkpoint import hash_in_name, sha256_of
+
 TRUST_HINT = ('If you trust this file, load it with --trust-checkpoint '
               '(or trust_checkpoint=True in the config): its pickle may then '
               'run code.')
@@ -182,6 +184,28 @@ def _check_file(filename: str) -> None:
             'changed after it was written)')
 
 
+def check_hash(filename: str) -> None:
+    """Stop with one line if a published file does not match its name.
+
+    A published file is named ``NAME-XXXXXXXX.pth``, the first 8 hex digits
+    of its SHA-256 (:mod:`mmcpsp.utils.published_checkpoint`); a name
+    without them (``epoch_3.pth``) is not checked.
+
+    Raises:
+        CheckpointError: The file's SHA-256 does not start with the 8 hex
+            digits of its name.
+    """
+    expected = hash_in_name(filename)
+    if expected is None:
+        return
+    actual = sha256_of(filename)
+    if not actual.startswith(expected):
+        raise CheckpointError(
+            f'{filename} does not match the hash in its name: its sha256 '
+            f'starts with {actual[:8]}, not {expected} (changed or cut short '
+            'by a download or a copy?); fetch or publish it again.')
+
+
 def load_checkpoint_file(filename: str,
                          map_location: Optional[Any] = None) -> Any:
     """Load a local checkpoint file, safely unless trusted.
@@ -195,12 +219,14 @@ def load_checkpoint_file(filename: str,
         Any: The loaded object, usually a dict.
 
     Raises:
-        CheckpointError: The file is missing, truncated or corrupt, or needs
-            a type that is not allowed (and checkpoints are not trusted).
+        CheckpointError: The file is missing, truncated or corrupt, does not
+            match the hash in its name (:func:`check_hash`), or needs a type
+            that is not allowed (and checkpoints are not trusted).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise CheckpointError(f'{filename}: no such checkpoint file')
+    check_hash(filename)
     _check_file(filename)
     if _trusted:
         print_log(f'Loading {filename} as a trusted checkpoint (its pickle '

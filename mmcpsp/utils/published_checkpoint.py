@@ -5,8 +5,11 @@ OpenMMLab's convention (the ``publish_model.py`` of MMAction2 and
 MMDetection): a published file is named ``NAME-XXXXXXXX.pth``, where
 ``XXXXXXXX`` are the first 8 hex digits of the SHA-256 of the file itself,
 so that whoever holds it can tell it is the file that was published.
-:func:`init_localizer <mmcpsp.apis.init_localizer>` checks such a name
-(:func:`check_hash`); ``tools/model_converters/publish_model.py`` and
+Every checkpoint load of mmcpsp checks such a name
+(:func:`mmcpsp.utils.checkpoint.check_hash`, called by
+:func:`~mmcpsp.utils.checkpoint.load_checkpoint_file`, so by
+``init_localizer``, ``tools/test.py`` and ``load_from``);
+``tools/model_converters/publish_model.py`` and
 ``SafeCheckpointHook(published_keys=...)`` write such files
 (:func:`save_published`), whole or not at all.
 """
@@ -19,7 +22,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from .checkpoint import CheckpointError
 from .fileio import atomic_write
 
 #: The top-level keys a published checkpoint keeps: the weights, and the
@@ -54,26 +56,6 @@ def published_path(out_path: str, sha256: str) -> str:
     """``name.pth`` (or ``name``) -> ``name-<sha256[:8]>.pth``."""
     stem = out_path[:-len('.pth')] if out_path.endswith('.pth') else out_path
     return f'{stem}-{sha256[:8]}.pth'
-
-
-def check_hash(path: str) -> None:
-    """Stop with one line if a published file does not match its name.
-
-    A file whose name carries no hash (``epoch_3.pth``) is not checked.
-
-    Raises:
-        CheckpointError: The file's SHA-256 does not start with the 8 hex
-            digits of its name.
-    """
-    expected = hash_in_name(path)
-    if expected is None:
-        return
-    actual = sha256_of(path)
-    if not actual.startswith(expected):
-        raise CheckpointError(
-            f'{path} does not match the hash in its name: its sha256 is '
-            f'{actual[:8]}..., not {expected}... (a download or copy that '
-            'changed or cut it short?); fetch or publish it again.')
 
 
 def strip_for_publishing(

@@ -21,12 +21,12 @@ from mmcpsp.engine import atomic_local_backend
 from mmcpsp.engine.hooks import NonFiniteLossError, safe_checkpoint_hook
 from mmcpsp.registry import HOOKS
 from mmcpsp.utils import atomic_write
-from mmcpsp.utils.checkpoint import CheckpointError, load_checkpoint_file
-from mmcpsp.utils.published_checkpoint import (
+from mmcpsp.utils.checkpoint import (
+    CheckpointError,
     check_hash,
-    hash_in_name,
-    sha256_of,
+    load_checkpoint_file,
 )
+from mmcpsp.utils.published_checkpoint import hash_in_name, sha256_of
 
 
 class ToyModel(BaseModel):

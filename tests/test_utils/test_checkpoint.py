@@ -16,6 +16,7 @@ from mmcpsp.utils.checkpoint import (
     load_checkpoint_file,
     trust_checkpoints,
 )
+from mmcpsp.utils.published_checkpoint import hash_in_name, save_published
 
 
 class RunsCode:
@@ -217,3 +218,25 @@ class TestCheckResumable:
     def test_unreadable_file_says_so(self, tmp_path):
         with pytest.raises(CheckpointError, match='no such checkpoint file'):
             check_resumable(str(tmp_path / 'missing.pth'))
+
+
+class TestHashInName:
+
+    def test_published_name_is_checked_on_every_load(self, tmp_path):
+        checkpoint = dict(state_dict=dict(weight=torch.ones(2)))
+        path = save_published(checkpoint, str(tmp_path / 'model.pth'))
+        assert load_checkpoint_file(path)['state_dict']['weight'].sum() == 2
+        wrong = str(tmp_path / 'model-00000000.pth')
+        os.rename(path, wrong)
+        with pytest.raises(CheckpointError, match=(
+                'model-00000000.pth does not match the hash in its name: '
+                'its sha256 starts with [0-9a-f]{8}, not 00000000')):
+            load_checkpoint_file(wrong)
+
+    @pytest.mark.parametrize('name', [
+        'epoch_3.pth', 'model-0000000.pth', 'model-0000000G.pth',
+        'model-00000000.pth.tar'])
+    def test_other_names_are_not_checked(self, tmp_path, name):
+        torch.save(dict(weight=torch.ones(2)), tmp_path / name)
+        assert hash_in_name(name) is None
+        load_checkpoint_file(str(tmp_path / name))
