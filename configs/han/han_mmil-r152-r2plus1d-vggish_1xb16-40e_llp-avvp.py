@@ -18,10 +18,12 @@ max_epochs = 40
 train_cfg = dict(max_epochs=max_epochs)
 val_evaluator = dict(type='AVVPMetric', filter_by='global')
 test_evaluator = val_evaluator
-# The release keeps the best validation checkpoint (segment-level Type@AV).
+# The release keeps the best validation checkpoint (segment-level Type@AV,
+# '>=': a tie keeps the later epoch).
 default_hooks = dict(
     checkpoint=dict(
-        max_keep_ckpts=1, save_best='avvp/segment_type', rule='greater'))
+        max_keep_ckpts=1, save_best='avvp/segment_type',
+        rule='greater_equal'))
 # The releases seed with torch.manual_seed(1) before building the model.
 randomness = dict(seed=1)
 auto_scale_lr = dict(base_batch_size=16)
