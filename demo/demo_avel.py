@@ -23,7 +23,7 @@ import argparse
 import json
 import os.path as osp
 import sys
-from typing import Optional
+from typing import List, Optional
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from mmcpsp.apis.inference import model_inputs  # noqa: E402
 from mmcpsp.apis.inference_inputs import (  # noqa: E402
     is_features_file,
     read_event_annotations,
+    read_parsing_annotations,
 )
 from mmcpsp.datasets import DataValidationError  # noqa: E402
 from mmcpsp.utils import atomic_write  # noqa: E402
@@ -80,14 +81,22 @@ def parse_args() -> argparse.Namespace:
         help='seconds between windows (default: --window, no overlap); '
         'overlapping windows are averaged')
     parser.add_argument(
-        '--annotations',
-        help='an AVE-style Annotations.txt naming the events of the input '
+        '--annotations', nargs='+',
+        help='the annotated events of the input, drawn as ground truth. '
+        'Event localization: an AVE-style Annotations.txt '
         '(Category&VideoID&Quality&StartTime&EndTime, VideoID = the file '
-        'name without extension): drawn as ground truth')
+        'name without extension). Video parsing: LLP\'s dense files, the '
+        'audio then the visual one (AVVP_eval_audio.csv '
+        'AVVP_eval_visual.csv), or the folder holding both (rows whose '
+        'filename or 11-character video id is the file name)')
     parser.add_argument(
         '--attention', action='store_true',
         help='also draw the audio-guided attention map of every second '
         '(video inputs)')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='bfloat16 autocast (CPUs with bfloat16 kernels; on a GPU as '
+        'MMEngine chooses); the default is the float32 of the recipe')
     parser.add_argument(
         '--device', default='cpu', help='device of the models, e.g. cuda:0')
     return parser.parse_args()
@@ -104,6 +113,19 @@ def video_extractor(args: argparse.Namespace) -> AVFeatureExtractor:
         args.visual_weights,
         device=args.device,
         frames_per_segment=args.frames_per_segment)
+
+
+def read_annotations(model, paths: List[str], video: str):
+    """The ground truth of ``video`` in the format of the model's task:
+    a list of spans (event localization) or a dict of them per modality
+    (video parsing); empty when the files name no event of it."""
+    if model.head.task == 'avvp':
+        spans = read_parsing_annotations(paths, video)
+        return spans if any(spans.values()) else {}
+    if len(paths) != 1:
+        raise SystemExit('--annotations of an event localization model is '
+                         'one Annotations.txt.')
+    return read_event_annotations(paths[0], video)
 
 
 def write_outputs(result, out_dir: str,
@@ -145,7 +167,7 @@ def main() -> None:
         inputs = load_feature_inputs(args.input, extractor, input_keys,
                                      pipeline)
         if args.annotations:
-            spans = read_event_annotations(args.annotations, inputs.name)
+            spans = read_annotations(model, args.annotations, inputs.name)
             if spans:
                 inputs.gt_spans = spans
             else:
@@ -156,7 +178,8 @@ def main() -> None:
             inputs,
             window=args.window,
             stride=args.stride,
-            with_attention=args.attention)
+            with_attention=args.attention,
+            amp=args.amp)
     except DataValidationError as error:
         raise SystemExit(str(error)) from None  # it names the file
     except ValueError as error:

@@ -221,7 +221,7 @@ def inference_localizer(model: nn.Module,
         duration=features.duration,
         gt_spans=features.gt_spans,
         attention=attention,
-        event_threshold=getattr(head, 'event_threshold', None))
+        event_threshold=head.decision_threshold)
 
 
 def _region_grid(visual: np.ndarray, num_regions: int) -> Tuple[int, int]:

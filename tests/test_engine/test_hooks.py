@@ -1,4 +1,5 @@
 import errno
+import glob
 import os
 import os.path as osp
 import random
@@ -64,6 +65,13 @@ class RisingMetric(BaseMetric):
         return dict(acc=float(self.count))
 
 
+class FlatMetric(RisingMetric):
+    """The same score at every validation."""
+
+    def compute_metrics(self, results) -> dict:
+        return dict(acc=1.0)
+
+
 class ToyDataset(Dataset):
     metainfo = dict()
 
@@ -79,6 +87,8 @@ def build_runner(work_dir: str,
                  nan_at: int = 0,
                  validate: bool = False,
                  non_finite_loss: bool = True,
+                 metric=RisingMetric,
+                 rule: str = 'greater',
                  **hook_kwargs):
     checkpoint = dict(type='SafeCheckpointHook', interval=1, **hook_kwargs)
     loader = dict(
@@ -87,14 +97,14 @@ def build_runner(work_dir: str,
         batch_size=4,
         num_workers=0)
     if validate:
-        checkpoint.update(save_best='acc', rule='greater')
+        checkpoint.update(save_best='acc', rule=rule)
     return Runner(
         model=ToyModel(nan_at),
         work_dir=work_dir,
         train_dataloader=loader,
         val_dataloader=loader if validate else None,
         val_cfg=dict() if validate else None,
-        val_evaluator=[RisingMetric()] if validate else None,
+        val_evaluator=[metric()] if validate else None,
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         default_hooks=dict(
@@ -377,3 +387,16 @@ class TestEpochSeedHook:
         value = torch.rand(1).item()
         torch.manual_seed(100)
         assert torch.rand(1).item() == value
+
+
+@pytest.mark.parametrize('rule,best_epoch', [('greater', 1),
+                                             ('greater_equal', 3)])
+def test_best_checkpoint_rule_on_ties(tmp_path, rule, best_epoch):
+    """'greater_equal' moves the best checkpoint to the later epoch of a
+    tie (HAN's selection); 'greater' keeps the first."""
+    work_dir = str(tmp_path / 'work')
+    build_runner(work_dir, validate=True, metric=FlatMetric,
+                 rule=rule).train()
+    assert glob.glob(osp.join(work_dir, 'best_acc_epoch_*.pth')) == [
+        osp.join(work_dir, f'best_acc_epoch_{best_epoch}.pth')
+    ]

@@ -1,7 +1,7 @@
 """Speed and memory of a config, measured side by side in one run.
 
-On generated data of the config's shapes (a synthetic AVE or VGGSound-AVEL
-folder in the released file format), this tool measures, in one process:
+On generated data of the config's shapes (a synthetic AVE, VGGSound-AVEL
+or LLP folder in the released file format), this tool measures, in one process:
 
 - the model-only training step (``model.train_step`` on batches already in
   memory) in float32 and float64, and a plain PyTorch loop of the same
@@ -48,6 +48,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 from mmcpsp.registry import MODELS  # noqa: E402
 from mmcpsp.testing import (  # noqa: E402
     generate_synthetic_ave,
+    generate_synthetic_llp,
     generate_synthetic_vggsound_avel,
 )
 from mmcpsp.utils.process_memory import (  # noqa: E402
@@ -89,6 +90,9 @@ def generate_data(cfg: Config, data_root: str, num_videos: int) -> None:
         if not osp.isdir(data_root):
             generate_synthetic_vggsound_avel(
                 data_root, num_videos=num_videos, seed=0, layout='hdf5')
+    elif dataset_type == 'LLPDataset':
+        if not osp.isfile(osp.join(data_root, 'AVVP_train.csv')):
+            generate_synthetic_llp(data_root, num_videos=num_videos, seed=0)
     else:
         raise SystemExit(f'no generator for {dataset_type}')
 

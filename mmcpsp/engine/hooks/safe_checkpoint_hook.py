@@ -64,8 +64,15 @@ class SafeCheckpointHook(CheckpointHook):
     ``tools/model_converters/publish_model.py`` writes them.
     Arguments are those of
     :class:`mmengine.hooks.CheckpointHook`; an explicit ``backend_args`` (a
-    remote store, say) is used as given.
+    remote store, say) is used as given. ``rule`` also takes
+    ``'greater_equal'`` (a tie replaces the best checkpoint with the later
+    epoch, as HAN's release selects).
     """
+
+    rule_map = {**CheckpointHook.rule_map,
+                'greater_equal': lambda x, y: x >= y}
+    init_value_map = {**CheckpointHook.init_value_map,
+                      'greater_equal': -float('inf')}
 
     def before_train(self, runner) -> None:
         out_dir = self.out_dir if self.out_dir is not None else runner.work_dir
