@@ -1,5 +1,6 @@
 import errno
 import glob
+import json
 import os
 import os.path as osp
 import random
@@ -400,3 +401,19 @@ def test_best_checkpoint_rule_on_ties(tmp_path, rule, best_epoch):
     assert glob.glob(osp.join(work_dir, 'best_acc_epoch_*.pth')) == [
         osp.join(work_dir, f'best_acc_epoch_{best_epoch}.pth')
     ]
+
+
+class TestProcessMemoryHook:
+
+    def test_one_row_per_epoch(self, tmp_path):
+        rows_file = tmp_path / 'memory.jsonl'
+        runner = build_runner(str(tmp_path / 'work'), max_epochs=2)
+        runner.register_hook(
+            HOOKS.build(dict(type='ProcessMemoryHook',
+                             out_file=str(rows_file))))
+        runner.train()
+        rows = [json.loads(line) for line in rows_file.read_text().split(
+            '\n') if line]
+        assert [row['epoch'] for row in rows] == [1, 2]
+        assert all(row['rss_mib'] >= row['pss_mib'] > 0
+                   and row['processes'] >= 1 for row in rows)
