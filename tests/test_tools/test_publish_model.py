@@ -17,9 +17,11 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import load_checkpoint
 
 from mmcpsp.apis import init_localizer
 from mmcpsp.datasets.ave import AVE_CATEGORIES
+from mmcpsp.registry import MODELS
 from mmcpsp.utils.checkpoint import (
     CheckpointError,
     check_resumable,
@@ -31,12 +33,20 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO_ROOT, 'tools', 'model_converters')
 PUBLISHER = osp.join(TOOLS, 'publish_model.py')
 CONVERTER = osp.join(TOOLS, 'convert_official_cpsp.py')
+AVVP_CONVERTER = osp.join(TOOLS, 'convert_official_avvp.py')
 CONFIG = osp.join(REPO_ROOT, 'configs', 'cpsp_fully_ave.py')
-_spec = importlib.util.spec_from_file_location(
-    'reference_cpsp',
-    osp.join(REPO_ROOT, 'tests', 'test_models', 'reference_cpsp.py'))
-reference_cpsp = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(reference_cpsp)
+
+
+def load_reference(name: str):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO_ROOT, 'tests', 'test_models', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+reference_cpsp = load_reference('reference_cpsp')
+reference_avvp = load_reference('reference_avvp')
 
 
 def run_script(script: str, *args: str) -> str:
@@ -137,6 +147,26 @@ def test_converted_official_checkpoint_publishes_alike(tmp_path):
     assert printed.endswith('kept meta, state_dict; dropped nothing.\n')
     model = init_localizer(None, path)
     assert model.dataset_meta['classes'] == AVE_CATEGORIES + ('background', )
+    weights = load_checkpoint_file(converted)['state_dict']
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, weights[key]), key
+
+
+def test_converted_avvp_checkpoint_publishes_alike(tmp_path):
+    official = str(tmp_path / 'MMIL_Net.pt')
+    converted = str(tmp_path / 'han.pth')
+    torch.save(reference_avvp.random_official_state_dict('han', seed=1),
+               official)
+    run_script(AVVP_CONVERTER, official, converted)
+    run_script(PUBLISHER, converted, str(tmp_path / 'published' / 'han.pth'))
+    [name] = published_files(tmp_path / 'published')
+    path = str(tmp_path / 'published' / name)
+    assert name == f'han-{sha256_of(path)[:8]}.pth'
+    published = load_checkpoint_file(path)
+    cfg = Config.fromstring(published['meta']['cfg'], '.py')
+    model = MODELS.build(cfg.model)
+    # Through MMEngine's loader, which checks the name's hash too.
+    load_checkpoint(model, path, strict=True)
     weights = load_checkpoint_file(converted)['state_dict']
     for key, value in model.state_dict().items():
         assert torch.equal(value, weights[key]), key
