@@ -19,6 +19,10 @@ from ..utils.torchvision_keys import (
 #: Channels between the spatial and the temporal convolution of
 #: torchvision's R(2+1)D stem.
 STEM_MID_CHANNELS = 45
+#: The normalisation of RGB in [0, 1] torchvision's Kinetics-400 video
+#: weights expect (the one of HAN's ``extract_3D_feat.py``).
+KINETICS_UNIT_MEAN = (0.43216, 0.394666, 0.37645)
+KINETICS_UNIT_STD = (0.22803, 0.22145, 0.216989)
 
 
 def r2plus1d_mid_channels(in_channels: int, out_channels: int) -> int:
@@ -141,8 +145,8 @@ class R2Plus1D18(ResNet3d):
     ``fc.*`` is dropped on purpose, every other key must match.
 
     Inputs are clips [N, 3, T, H, W] normalised as the weights expect
-    (torchvision's Kinetics weights: RGB in [0, 1], mean (0.43216,
-    0.394666, 0.37645), std (0.22803, 0.22145, 0.216989)). The output is
+    (torchvision's Kinetics weights: RGB in [0, 1], mean
+    :data:`KINETICS_UNIT_MEAN`, std :data:`KINETICS_UNIT_STD`). The output is
     the map of the last stage, [N, 512, T / 8, H / 16, W / 16] (rounded
     up), or [N, 512] with ``global_pool`` (torchvision's ``avgpool``: the
     ``feats/r2plus1d_18`` vector of an 8-frame 112 x 112 clip).

@@ -9,6 +9,11 @@ from mmcpsp.registry import MODELS
 from ..utils import load_local_weights
 from ..utils.torchvision_keys import CLASSIFIER_PREFIX, torchvision_resnet_key
 
+#: torchvision's ImageNet normalisation of RGB in [0, 1] (the settings
+#: ``pretrainedmodels`` gave its ``resnet152`` for HAN's extraction).
+IMAGENET_UNIT_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_UNIT_STD = (0.229, 0.224, 0.225)
+
 
 @MODELS.register_module()
 class ResNetPooled(ResNet):
@@ -33,7 +38,8 @@ class ResNetPooled(ResNet):
     load too.
 
     Inputs are normalised as the weights expect (torchvision's: RGB in
-    [0, 1], ImageNet mean and std), by the caller.
+    [0, 1], mean :data:`IMAGENET_UNIT_MEAN`, std :data:`IMAGENET_UNIT_STD`),
+    by the caller.
 
     Args:
         depth (int): 18, 34, 50, 101 or 152. Defaults to 152.
