@@ -22,6 +22,7 @@ Examples::
 import argparse
 import os.path as osp
 import sys
+from typing import List
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcpsp.apis import (  # noqa: E402
@@ -39,8 +40,10 @@ from mmcpsp.apis.file_inference import (  # noqa: E402
 from mmcpsp.apis.inference_inputs import (  # noqa: E402
     is_features_file,
     read_event_annotations,
+    read_parsing_annotations,
 )
 from mmcpsp.datasets import DataValidationError  # noqa: E402
+from mmcpsp.utils.checkpoint import CheckpointError  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,14 +77,22 @@ def parse_args() -> argparse.Namespace:
         help='seconds between windows (default: --window, no overlap); '
         'overlapping windows are averaged')
     parser.add_argument(
-        '--annotations',
-        help='an AVE-style Annotations.txt naming the events of the input '
+        '--annotations', nargs='+',
+        help='the annotated events of the input, drawn as ground truth. '
+        'Event localization: an AVE-style Annotations.txt '
         '(Category&VideoID&Quality&StartTime&EndTime, VideoID = the file '
-        'name without extension): drawn as ground truth')
+        'name without extension). Video parsing: LLP\'s dense files, the '
+        'audio then the visual one (AVVP_eval_audio.csv '
+        'AVVP_eval_visual.csv), or the folder holding both (rows whose '
+        'filename or 11-character video id is the file name)')
     parser.add_argument(
         '--attention', action='store_true',
         help='also draw the audio-guided attention map of every second '
         '(video inputs)')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='bfloat16 autocast (CPUs with bfloat16 kernels; on a GPU as '
+        'MMEngine chooses); the default is the float32 of the recipe')
     parser.add_argument(
         '--device', default='cpu', help='device of the models, e.g. cuda:0')
     return parser.parse_args()
@@ -98,6 +109,22 @@ def video_extractor(args: argparse.Namespace) -> AVFeatureExtractor:
         frames_per_segment=args.frames_per_segment)
 
 
+def read_annotations(model, paths: List[str], video: str):
+    """The ground truth of ``video`` in the format of the model's task:
+    a list of spans (event localization) or a dict of them per modality
+    (video parsing); empty when the files name no event of it."""
+    if model.head.task == 'avvp':
+        try:
+            spans = read_parsing_annotations(paths, video)
+        except ValueError as error:  # not two files or one folder
+            raise SystemExit(f'--annotations: {error}') from None
+        return spans if any(spans.values()) else {}
+    if len(paths) != 1:
+        raise SystemExit('--annotations of an event localization model is '
+                         'one Annotations.txt.')
+    return read_event_annotations(paths[0], video)
+
+
 def main() -> None:
     args = parse_args()
     if not osp.isfile(args.input):
@@ -105,14 +132,18 @@ def main() -> None:
     if args.attention and is_features_file(args.input):
         raise SystemExit('--attention draws over the frames of a video: '
                          'give a video, not a features file.')
-    model = init_localizer(args.config, args.checkpoint, args.device)
+    try:
+        model = init_localizer(args.config, args.checkpoint, args.device)
+    except CheckpointError as error:
+        # Unreadable, or not the file its hash-carrying name says.
+        raise SystemExit(f'Checkpoint error: {error}') from None
     # A model trained on raw videos decodes them with its test pipeline.
     extractor = video_extractor(args) if needs_extractor(
         model, args.input) else None
     try:
         inputs = read_file_inputs(model, args.input, extractor)
         if args.annotations:
-            spans = read_event_annotations(args.annotations, inputs.name)
+            spans = read_annotations(model, args.annotations, inputs.name)
             if spans:
                 inputs.gt_spans = spans
             else:
@@ -124,6 +155,7 @@ def main() -> None:
             window=args.window,
             stride=args.stride,
             with_attention=args.attention,
+            amp=args.amp,
             shown_as=args.input)
     except (InputFileError, DataValidationError) as error:
         # Each names its file (the input, or the annotations).

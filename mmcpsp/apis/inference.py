@@ -120,8 +120,10 @@ def init_localizer(config: ConfigLike,
     Args:
         config (str | Path | Config, optional): The config, or None to use
             the one the training runner stored in the checkpoint.
-        checkpoint (str | Path, optional): Checkpoint to load. Defaults to
-            None (random weights).
+        checkpoint (str | Path, optional): Checkpoint to load. A published
+            file, named ``NAME-XXXXXXXX.pth`` by
+            ``tools/model_converters/publish_model.py``, is checked against
+            the SHA-256 its name carries. Defaults to None (random weights).
         device (str | torch.device): Device of the model. Defaults to
             ``'cpu'``.
 
@@ -130,6 +132,10 @@ def init_localizer(config: ConfigLike,
         (``classes``: the C event classes then ``'background'``,
         ``num_classes``: C) taken from the checkpoint's ``meta``, so that a
         checkpoint alone is enough.
+
+    Raises:
+        CheckpointError: The checkpoint cannot be read safely, or does not
+            match the hash in its name (one line, naming the file).
     """
     loaded = None if checkpoint is None else _read_checkpoint(checkpoint)
     cfg = _config_of(config, loaded)
@@ -222,7 +228,7 @@ def inference_localizer(model: nn.Module,
         duration=features.duration,
         gt_spans=features.gt_spans,
         attention=attention,
-        event_threshold=getattr(head, 'event_threshold', None))
+        event_threshold=head.decision_threshold)
 
 
 def _region_grid(visual: np.ndarray, num_regions: int) -> Tuple[int, int]:

@@ -21,6 +21,7 @@ from mmcpsp.datasets.ave import annotations as ave_annotations
 from mmcpsp.datasets.ave import files as ave_files
 from mmcpsp.datasets.llp import LLP_CLASSES
 from mmcpsp.datasets.llp import annotations as llp_annotations
+from mmcpsp.datasets.llp import files as llp_files
 from mmcpsp.datasets.transforms import LoadAVEFeatures
 
 from .feature_extractor import AVFeatureExtractor
@@ -75,6 +76,7 @@ class FeatureInputs:
     def __post_init__(self) -> None:
         if not self.inputs:
             raise ValueError(f'{self.name} has no input array.')
+        self.inputs = _segment_major(self.inputs)
         lengths = {key: len(array) for key, array in self.inputs.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(
@@ -112,6 +114,20 @@ class FeatureInputs:
         return self.inputs['visual']
 
 
+def _segment_major(inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """Rows of several per second, [m N, ...] against the N rows of the
+    first input (LLP's 8 ResNet-152 frames a second: [8N, 2048]), become
+    [N, m, ...], rows m t .. m t + m - 1 in second t."""
+    seconds = len(next(iter(inputs.values())))
+    shaped = {}
+    for key, array in inputs.items():
+        if seconds and len(array) > seconds and len(array) % seconds == 0:
+            array = array.reshape(seconds, len(array) // seconds,
+                                  *array.shape[1:])
+        shaped[key] = array
+    return shaped
+
+
 def _as_array(value: ArrayOrPath) -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value
@@ -146,14 +162,27 @@ def _from_npz(path: str, input_keys: Sequence[str]) -> FeatureInputs:
 
 def _from_npy_layout(path: str, input_keys: Sequence[str]) -> FeatureInputs:
     folder, file_name = osp.split(osp.abspath(path))
-    root, key = osp.split(folder)
-    if key not in input_keys:
-        folders = ' or '.join(f'{name}/' for name in input_keys)
+    layouts = [
+        layout for layout in ({key: key for key in input_keys},
+                              llp_files.FEATURE_DIRS)
+        if set(layout) == set(input_keys)
+    ]
+    for layout in layouts:
+        key = next((key for key in input_keys
+                    if folder.endswith(osp.sep + layout[key])), None)
+        if key is not None:
+            root = folder[:-len(layout[key])]
+            break
+    else:
+        folders = '; or '.join(
+            ' or '.join(f'{layout[name]}/' for name in input_keys)
+            for layout in layouts)
         raise ValueError(
-            f'{path}: a .npy features file lies in {folders} beside the '
-            'others (the npy layout of tools/data/extract_features.py); '
+            f'{path}: a .npy features file lies in {folders}, beside '
+            'the others (the npy layouts of tools/data/extract_features.py); '
             f'otherwise give an .npz with {list(input_keys)}.')
-    paths = {key: osp.join(root, key, file_name) for key in input_keys}
+    paths = {key: osp.join(root, layout[key], file_name)
+             for key in input_keys}
     for key, key_path in paths.items():
         if not osp.isfile(key_path):
             raise ValueError(f'{path}: no {key} features at {key_path}.')

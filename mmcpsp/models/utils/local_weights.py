@@ -1,7 +1,7 @@
 """Load published weight files from a local path, strictly and safely."""
 import os.path as osp
 import pickle
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -10,7 +10,8 @@ import torch.nn as nn
 def load_local_weights(module: nn.Module,
                        path: str,
                        drop_prefixes: Sequence[str] = (),
-                       select_prefix: Optional[str] = None) -> None:
+                       select_prefix: Optional[str] = None,
+                       rename: Optional[Callable[[str], str]] = None) -> None:
     """Load a state-dict file into ``module``; every key must match.
 
     The file is read with ``weights_only=True`` (a published weight file is
@@ -29,6 +30,11 @@ def load_local_weights(module: nn.Module,
             ``'backbone.'`` in an MMAction2 checkpoint), load only those,
             without it; a file without such keys loads as it is. Defaults
             to None.
+        rename (Callable[[str], str], optional): Maps each kept key of the
+            file to the module's name for it (e.g.
+            :data:`~mmcpsp.models.utils.torchvision_keys.torchvision_resnet_key`),
+            applied after ``drop_prefixes``. Defaults to None (the file's
+            names).
 
     Raises:
         FileNotFoundError: When ``path`` is not a file.
@@ -56,7 +62,7 @@ def load_local_weights(module: nn.Module,
             if key.startswith(select_prefix)
         }
     kept = {
-        key: value
+        key if rename is None else rename(key): value
         for key, value in state_dict.items()
         if not any(key.startswith(prefix) for prefix in drop_prefixes)
     }
