@@ -49,6 +49,7 @@ from mmcpsp.apis.file_inference import (  # noqa: E402
 from mmcpsp.apis.inference_inputs import is_features_file  # noqa: E402
 from mmcpsp.apis.inference_progress import WINDOWS  # noqa: E402
 from mmcpsp.apis.sliding_window import has_attention_maps  # noqa: E402
+from mmcpsp.utils.checkpoint import CheckpointError  # noqa: E402
 
 logger = logging.getLogger('mmcpsp.webui')
 
@@ -189,6 +190,14 @@ class PageLocalizer:
             raise gr.Error('Upload a video or a features file (.npz).',
                            print_exception=False)
         name = osp.basename(upload)
+        if name.lower().endswith('.npy'):
+            # The npy layout finds the other inputs beside it on the
+            # server, which no upload may name.
+            raise gr.Error(
+                html.escape(f'{name}: a .npy file holds one input; upload '
+                            'an .npz with all the inputs of the model.',
+                            quote=False),
+                print_exception=False)
         report = _progress_callback(progress)
         with_attention = (not is_features_file(upload)
                           and has_attention_maps(self.model))
@@ -285,11 +294,11 @@ def build_app(model: nn.Module,
         gr.Markdown('# Audio-visual events of a video\n\n' +
                     _model_note(model, checkpoint, extractor))
         with gr.Row():
+            upload = gr.File(
+                label='Video, or features (.npz with the model\'s inputs, '
+                'one row a second)',
+                type='filepath', elem_id='upload', scale=2)
             with gr.Column(scale=1):
-                upload = gr.File(
-                    label='Video, or features (.npz with the model\'s '
-                    'inputs, one row a second)',
-                    type='filepath', elem_id='upload')
                 with gr.Row():
                     window = gr.Number(
                         10, label='Window (s)', precision=0, minimum=1,
@@ -299,10 +308,8 @@ def build_app(model: nn.Module,
                         info='empty or 0: the window (no overlap)')
                 button = gr.Button('Localize', variant='primary',
                                    elem_id='localize')
-            with gr.Column(scale=2):
-                timeline = gr.Image(label='Timeline', type='filepath',
-                                    format='png', interactive=False,
-                                    elem_id='timeline')
+        timeline = gr.Image(label='Timeline', type='filepath', format='png',
+                            interactive=False, elem_id='timeline')
         events = gr.Dataframe(label='Events', interactive=False,
                               elem_id='events')
         segments = gr.Dataframe(label='Per second', interactive=False,
@@ -354,7 +361,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
-    model = init_localizer(args.config, args.checkpoint, args.device)
+    try:
+        model = init_localizer(args.config, args.checkpoint, args.device)
+    except CheckpointError as error:
+        raise SystemExit(f'Checkpoint error: {error}') from None
     extractor = None
     if args.audio_weights and not reads_raw_videos(model):
         extractor = AVFeatureExtractor(

@@ -136,6 +136,10 @@ def test_text_file_named_mp4_is_one_error_and_the_server_goes_on(
     with pytest.raises(gradio_client.exceptions.AppError,
                        match='^bad.npz: not an .npz archive'):
         localize(client, str(tmp_path / 'bad.npz'))
+    np.save(tmp_path / 'audio.npy', np.zeros((3, 128), np.float32))
+    with pytest.raises(gradio_client.exceptions.AppError,
+                       match='^audio.npy: a .npy file holds one input'):
+        localize(client, str(tmp_path / 'audio.npy'))
     _, data = localize(client, stitched_features[0])
     assert len(data['segments']) == 25
 
@@ -296,6 +300,24 @@ def test_command_line_listens_on_localhost_and_cleans_up(
     assert os.listdir(tmp_path) == []
 
 
+def browser_upload_error(url: str, path: str) -> str:
+    """The error the page shows when ``path`` is chosen for upload."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=screenshot_tool.CHROMIUM, headless=True,
+            args=['--no-sandbox'])
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.set_input_files('#upload input[type=file]', path)
+            toast = page.locator(screenshot_tool.ERROR).first
+            toast.wait_for(timeout=60_000)
+            return toast.inner_text()
+        finally:
+            browser.close()
+
+
 @pytest.mark.slow
 @needs_browser
 def test_page_in_a_browser(model, extractor, work_dir, tmp_path):
@@ -304,9 +326,13 @@ def test_page_in_a_browser(model, extractor, work_dir, tmp_path):
     video = str(tmp_path / 'clip.mp4')
     write_test_video(video, [random_image(s) for s in range(12)],
                      tones=[440 + 110 * (s % 3) for s in range(12)])
-    with screenshot_tool.serve(model, extractor, work_dir) as url:
+    big = tmp_path / 'big.mp4'
+    big.write_bytes(bytes(2 * 1024 * 1024))
+    with screenshot_tool.serve(model, extractor, work_dir, '1mb') as url:
         found = screenshot_tool.capture_page(url, video,
                                              str(tmp_path / 'page.png'))
+        refusal = browser_upload_error(url, str(big))
+    assert 'big.mp4' in refusal and 'exceed' in refusal.lower()
     assert found['event_columns'] == ['start', 'end', 'label', 'score']
     assert found['segment_rows'] >= 10  # the rows in view of the 12
     assert found['attention_images'] >= 1

@@ -54,13 +54,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(model, extractor: Optional[AVFeatureExtractor],
-          work_dir: str) -> Iterator[str]:
+def serve(model, extractor: Optional[AVFeatureExtractor], work_dir: str,
+          max_file_size: str = '200mb',
+          checkpoint: str = 'checkpoint.pth') -> Iterator[str]:
     """The page on a free port of 127.0.0.1, as its command line serves
-    it; yields its URL."""
+    it (``checkpoint`` the name it shows); yields its URL."""
     webui = load_webui()
-    app = webui.build_app(model, work_dir, extractor, 'checkpoint.pth')
-    args = webui.parse_args(['checkpoint.pth', '--port', str(free_port())])
+    app = webui.build_app(model, work_dir, extractor, checkpoint)
+    args = webui.parse_args([
+        'checkpoint.pth', '--port', str(free_port()), '--max-file-size',
+        max_file_size
+    ])
     app.launch(prevent_thread_lock=True, quiet=True,
                **webui.launch_kwargs(args))
     try:
@@ -164,7 +168,8 @@ def main() -> None:
             args.audio_weights, args.visual_weights,
             frames_per_segment=args.frames_per_segment)
     with tempfile.TemporaryDirectory(prefix='mmcpsp-webui-') as work_dir:
-        with serve(model, extractor, work_dir) as url:
+        with serve(model, extractor, work_dir,
+                   checkpoint=args.checkpoint) as url:
             raw = osp.join(work_dir, 'screenshot.png')
             found = capture_page(url, args.input, raw, args.chromium)
         size = compress_png(raw, args.out, args.max_bytes)
