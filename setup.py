@@ -97,6 +97,7 @@ setup(
         'h5py>=3.0',
         'matplotlib',
         'numpy',
+        'pillow',
         'av>=12.0',
     ],
     extras_require={
