@@ -8,8 +8,11 @@ STAMP := $(VENV)/.installed
 DEMO_DATA ?= data/ave
 DEMO_WORK_DIR ?= work_dirs/demo_cpsp_fully_ave
 DEMO_EPOCHS ?= 6
+DEMO_AVVP_DATA ?= data/llp
+DEMO_AVVP_WORK_DIR ?= work_dirs/demo_cpsp_avvp_llp
+DEMO_AVVP_EPOCHS ?= 6
 
-.PHONY: venv demo test test-slow test-all lint
+.PHONY: venv demo demo-avvp test test-slow test-all lint
 
 $(STAMP): setup.py requirements/runtime.txt requirements/tests.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +24,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	PYTHON=$(PY) bash tools/demo.sh $(DEMO_DATA) $(DEMO_WORK_DIR) $(DEMO_EPOCHS)
+
+demo-avvp: $(STAMP)
+	PYTHON=$(PY) bash tools/demo_avvp.sh $(DEMO_AVVP_DATA) $(DEMO_AVVP_WORK_DIR) $(DEMO_AVVP_EPOCHS)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" tests

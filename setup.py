@@ -85,24 +85,28 @@ setup(
         exclude=('configs', 'tools', 'tests', 'docs', 'demo')),
     # mmcpsp/.mim, listed in MANIFEST.in, travels as package data.
     include_package_data=True,
-    python_requires='>=3.8',
+    # Every floor is a version the test suite has run with (the pins of
+    # requirements/runtime.txt, Python 3.11; numpy 1.26 as well, see
+    # docs/install.md); nothing older was ever tried.
+    python_requires='>=3.11',
     # mmcv is not listed: CPU users install mmcv-lite, GPU users full mmcv;
     # both provide the `mmcv` module (docs/install.md).
     install_requires=[
-        'torch>=1.13',
-        'mmengine>=0.10.0,<1.0.0',
+        'torch>=2.13.0',
+        'mmengine>=0.10.7,<1.0.0',
         'mmaction2>=1.2.0,<1.3.0',
         'importlib-metadata',
-        'setuptools<81',
-        'h5py>=3.0',
-        'matplotlib',
-        'numpy',
-        'pillow',
-        'av>=12.0',
+        # mmengine 0.10.7 needs pkg_resources, which setuptools 81 removes.
+        'setuptools>=77.0.3,<81',
+        'h5py>=3.16.0',
+        'matplotlib>=3.11.2',
+        'numpy>=1.26',
+        'pillow>=12.3.0',
+        'av>=18.1.0',
     ],
     extras_require={
-        'cpu': ['mmcv-lite>=2.0.0rc4,<2.2.0'],
-        'gpu': ['mmcv>=2.0.0rc4,<2.2.0'],
+        'cpu': ['mmcv-lite>=2.1.0,<2.2.0'],
+        'gpu': ['mmcv>=2.1.0,<2.2.0'],
         'tests': [
             'pytest', 'ruff', 'openmim', 'torchvggish', 'resampy', 'soundfile'
         ],

@@ -20,32 +20,30 @@ Examples::
         configs/cpsp_fully_ave.py CKPT --out-dir outputs
 """
 import argparse
-import json
 import os.path as osp
 import sys
-from typing import Optional
-
-import numpy as np
+from typing import List
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcpsp.apis import (  # noqa: E402
     AVFeatureExtractor,
-    inference_localizer,
+    InputFileError,
     init_localizer,
-    load_feature_inputs,
+    localize_inputs,
+    read_file_inputs,
+    write_result_files,
 )
-from mmcpsp.apis.inference import model_inputs  # noqa: E402
+from mmcpsp.apis.file_inference import (  # noqa: E402
+    VIDEO_NEEDS_WEIGHTS,
+    needs_extractor,
+)
 from mmcpsp.apis.inference_inputs import (  # noqa: E402
     is_features_file,
     read_event_annotations,
+    read_parsing_annotations,
 )
 from mmcpsp.datasets import DataValidationError  # noqa: E402
-from mmcpsp.utils import atomic_write  # noqa: E402
-from mmcpsp.visualization import save_figure, save_result  # noqa: E402
-from mmcpsp.visualization.attention import (  # noqa: E402
-    attention_pages,
-    draw_attention,
-)
+from mmcpsp.utils.checkpoint import CheckpointError  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -79,14 +77,22 @@ def parse_args() -> argparse.Namespace:
         help='seconds between windows (default: --window, no overlap); '
         'overlapping windows are averaged')
     parser.add_argument(
-        '--annotations',
-        help='an AVE-style Annotations.txt naming the events of the input '
+        '--annotations', nargs='+',
+        help='the annotated events of the input, drawn as ground truth. '
+        'Event localization: an AVE-style Annotations.txt '
         '(Category&VideoID&Quality&StartTime&EndTime, VideoID = the file '
-        'name without extension): drawn as ground truth')
+        'name without extension). Video parsing: LLP\'s dense files, the '
+        'audio then the visual one (AVVP_eval_audio.csv '
+        'AVVP_eval_visual.csv), or the folder holding both (rows whose '
+        'filename or 11-character video id is the file name)')
     parser.add_argument(
         '--attention', action='store_true',
         help='also draw the audio-guided attention map of every second '
         '(video inputs)')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='bfloat16 autocast (CPUs with bfloat16 kernels; on a GPU as '
+        'MMEngine chooses); the default is the float32 of the recipe')
     parser.add_argument(
         '--device', default='cpu', help='device of the models, e.g. cuda:0')
     return parser.parse_args()
@@ -95,9 +101,7 @@ def parse_args() -> argparse.Namespace:
 def video_extractor(args: argparse.Namespace) -> AVFeatureExtractor:
     """The feature extractor of a video input: the weights are required."""
     if not (args.audio_weights and args.visual_weights):
-        raise SystemExit(
-            'A video input needs --audio-weights (VGGish) and '
-            '--visual-weights (VGG-19): the model reads their features.')
+        raise SystemExit(VIDEO_NEEDS_WEIGHTS)
     return AVFeatureExtractor(
         args.audio_weights,
         args.visual_weights,
@@ -105,60 +109,61 @@ def video_extractor(args: argparse.Namespace) -> AVFeatureExtractor:
         frames_per_segment=args.frames_per_segment)
 
 
-def write_outputs(result, out_dir: str,
-                  frames: Optional[np.ndarray]) -> None:
-    """The JSON, the figure and, with frames, the attention pages."""
-    base = osp.join(out_dir, result.video)
-    with atomic_write(base + '.json', 'w', encoding='utf-8') as file:
-        json.dump(result.to_dict(), file, indent=2)
-    save_result(result, base + '.png')
-    written = [base + '.json', base + '.png']
-    if frames is not None:
-        pages = attention_pages(result.num_segments)
-        for number, segments in enumerate(pages, 1):
-            suffix = '' if len(pages) == 1 else f'_{number}'
-            path = f'{base}_attention{suffix}.png'
-            save_figure(draw_attention(result, frames, segments), path)
-            written.append(path)
-    print('Wrote ' + ', '.join(written))
+def read_annotations(model, paths: List[str], video: str):
+    """The ground truth of ``video`` in the format of the model's task:
+    a list of spans (event localization) or a dict of them per modality
+    (video parsing); empty when the files name no event of it."""
+    if model.head.task == 'avvp':
+        try:
+            spans = read_parsing_annotations(paths, video)
+        except ValueError as error:  # not two files or one folder
+            raise SystemExit(f'--annotations: {error}') from None
+        return spans if any(spans.values()) else {}
+    if len(paths) != 1:
+        raise SystemExit('--annotations of an event localization model is '
+                         'one Annotations.txt.')
+    return read_event_annotations(paths[0], video)
 
 
 def main() -> None:
     args = parse_args()
     if not osp.isfile(args.input):
         raise SystemExit(f'No such file: {args.input}')
-    is_video = not is_features_file(args.input)
-    if args.attention and not is_video:
+    if args.attention and is_features_file(args.input):
         raise SystemExit('--attention draws over the frames of a video: '
                          'give a video, not a features file.')
-    model = init_localizer(args.config, args.checkpoint, args.device)
-    input_keys, pipeline = model_inputs(model.cfg)
-    # A model trained on raw videos decodes them with its test pipeline.
-    extractor = video_extractor(args) if is_video and pipeline is None \
-        else None
     try:
-        inputs = load_feature_inputs(args.input, extractor, input_keys,
-                                     pipeline)
+        model = init_localizer(args.config, args.checkpoint, args.device)
+    except CheckpointError as error:
+        # Unreadable, or not the file its hash-carrying name says.
+        raise SystemExit(f'Checkpoint error: {error}') from None
+    # A model trained on raw videos decodes them with its test pipeline.
+    extractor = video_extractor(args) if needs_extractor(
+        model, args.input) else None
+    try:
+        inputs = read_file_inputs(model, args.input, extractor)
         if args.annotations:
-            spans = read_event_annotations(args.annotations, inputs.name)
+            spans = read_annotations(model, args.annotations, inputs.name)
             if spans:
                 inputs.gt_spans = spans
             else:
                 print(f'{args.annotations} has no event of {inputs.name}: '
                       'drawn without ground truth.')
-        result = inference_localizer(
+        result = localize_inputs(
             model,
             inputs,
             window=args.window,
             stride=args.stride,
-            with_attention=args.attention)
-    except DataValidationError as error:
-        raise SystemExit(str(error)) from None  # it names the file
-    except ValueError as error:
-        raise SystemExit(f'{args.input}: {error}') from None
+            with_attention=args.attention,
+            amp=args.amp,
+            shown_as=args.input)
+    except (InputFileError, DataValidationError) as error:
+        # Each names its file (the input, or the annotations).
+        raise SystemExit(str(error)) from None
     print(result.summary())
-    write_outputs(result, args.out_dir,
-                  inputs.frames if args.attention else None)
+    written = write_result_files(result, args.out_dir,
+                                 inputs.frames if args.attention else None)
+    print('Wrote ' + ', '.join(written))
 
 
 if __name__ == '__main__':

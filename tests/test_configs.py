@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 from mmcpsp.apis import FeatureInputs, inference_localizer, init_localizer
 from mmcpsp.registry import DATASETS
-from mmcpsp.testing.localization import assert_consistent_result
+from mmcpsp.testing.localization import assert_consistent
 
 CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                        'configs')
@@ -89,6 +89,9 @@ def test_every_published_setting_has_a_config():
         for setting in settings:
             for dataset in ('ave', 'vggsound_avel100k', 'vggsound_avel50k'):
                 assert f'{algo}_{setting}_{dataset}.py' in aliases
+    # Video parsing: CPSP, PSP-MMIL as the release ran, and HAN.
+    for algo in ('cpsp', 'psp', 'han'):
+        assert f'{algo}_avvp_llp.py' in aliases
 
 
 #: Last words of aliases that name a backbone variant.
@@ -101,8 +104,8 @@ def test_alias_points_at_the_matching_canonical_config(alias):
     cpsp/cpsp_..._vggsound-avel50k-fully.py, psp_cvpr21_fully_ave.py ->
     psp/psp-cvpr21_..._ave-fully.py."""
     match = re.fullmatch(
-        r'(cpsp|psp_cvpr21|psp|sspsp)_(fully|weakly_noisy|weakly)_'
-        r'(ave_rawvideo|ave|vggsound_avel100k|vggsound_avel50k)'
+        r'(cpsp|psp_cvpr21|psp|sspsp|han)_(fully|weakly_noisy|weakly|avvp)_'
+        r'(ave_rawvideo|ave|vggsound_avel100k|vggsound_avel50k|llp)'
         rf'({"|".join(BACKBONE_TAGS)})?\.py', alias)
     assert match, alias
     algo, setting, dataset, tag = match.groups()
@@ -125,6 +128,7 @@ DATA_FIXTURES = dict(
     AVEDataset='tiny_ave_root',
     AVEVideoDataset='tiny_ave_videos_root',
     NpyFeatureDataset='tiny_npy_root',
+    LLPDataset='tiny_llp_root',
     VGGSoundAVELDataset='tiny_vggsound_root')
 #: Checked configs: resolved text -> name, so an alias whose config equals
 #: its canonical file (test above) is not trained twice.
@@ -218,7 +222,7 @@ def test_config_works_with_every_tool(name, request, tmp_path):
         f"{dataset.get_data_info(index)['video_id']}.png"
         for index in range(len(dataset)))
     head = model.head
-    threshold = getattr(head, 'event_threshold', None)
+    threshold = head.decision_threshold
     if dataset.reads_videos:
         ten_seconds = dataset.get_data_info(0)['filename']
     else:
@@ -233,7 +237,7 @@ def test_config_works_with_every_tool(name, request, tmp_path):
     long = long_input(cfg, item, tmp_path, seconds=23)
     result = inference_localizer(model, long)
     assert result.num_segments == 23
-    assert_consistent_result(result, threshold)
+    assert_consistent(result, threshold)
 
     out_dir = tmp_path / 'demo'
     run_script('demo/demo_avel.py', long, config_path, checkpoint,

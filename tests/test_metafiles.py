@@ -3,6 +3,7 @@ model-index.yml, and every config with released weights naming the
 authors' file, the conversion command and the published accuracy."""
 import glob
 import os.path as osp
+import re
 
 import yaml
 
@@ -83,3 +84,15 @@ def test_cvpr21_numbers_sit_beside_the_cvpr21_models():
         ]
         if 77.8 in metrics or 73.5 in metrics:
             assert model['Name'].startswith('psp-cvpr21_'), model['Name']
+
+
+def test_weights_entries_name_published_files():
+    # mmcpsp's own released files (none yet) are published with
+    # tools/model_converters/publish_model.py: NAME-<sha256[:8]>.pth.
+    for model in _models():
+        if 'Weights' in model:
+            assert re.search(r'-[0-9a-f]{8}\.pth$', model['Weights']), model
+    for metafile in glob.glob(osp.join(REPO_ROOT, 'configs', '*',
+                                       'metafile.yml')):
+        with open(metafile) as f:
+            assert 'publish_model.py' in f.read(), metafile

@@ -5,10 +5,13 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.device import get_device
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmcpsp.engine import build_runner, run_safely  # noqa: E402
+from mmcpsp.engine import (  # noqa: E402
+    build_runner,
+    prepare_training,
+    run_safely,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -25,7 +28,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable mixed-precision training (needs a GPU)')
+        help='mixed-precision training: MMEngine\'s AmpOptimWrapper on a '
+        'GPU, bfloat16 (CPUAmpOptimWrapper) on a CPU with bfloat16 kernels')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -68,7 +72,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Merge the command-line arguments into the config."""
+    """Merge the command-line arguments into the config (``--amp`` is
+    applied by :func:`mmcpsp.engine.prepare_training`, which checks it)."""
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
@@ -79,17 +84,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
-        if get_device() not in ('cuda', 'npu', 'mlu', 'musa'):
-            raise SystemExit(
-                '--amp: mixed precision needs a GPU (CUDA, NPU, MLU or '
-                'MUSA) and none is available here; train without --amp.')
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError('--amp does not support the optimizer wrapper '
-                             f'{optim_wrapper}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -118,8 +112,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    run_safely(lambda: build_runner(cfg).train(),
-               trust_checkpoint=cfg.get('trust_checkpoint', False))
+    run_safely(
+        lambda: build_runner(prepare_training(cfg, amp=args.amp)).train(),
+        trust_checkpoint=cfg.get('trust_checkpoint', False))
 
 
 if __name__ == '__main__':

@@ -28,6 +28,7 @@ from .inference_inputs import (
     InferenceInputs,
     load_feature_inputs,
 )
+from .inference_progress import ProgressCallback
 from .sliding_window import predict_sliding_windows
 
 ConfigLike = Union[str, Path, Config, None]
@@ -119,8 +120,10 @@ def init_localizer(config: ConfigLike,
     Args:
         config (str | Path | Config, optional): The config, or None to use
             the one the training runner stored in the checkpoint.
-        checkpoint (str | Path, optional): Checkpoint to load. Defaults to
-            None (random weights).
+        checkpoint (str | Path, optional): Checkpoint to load. A published
+            file, named ``NAME-XXXXXXXX.pth`` by
+            ``tools/model_converters/publish_model.py``, is checked against
+            the SHA-256 its name carries. Defaults to None (random weights).
         device (str | torch.device): Device of the model. Defaults to
             ``'cpu'``.
 
@@ -129,6 +132,10 @@ def init_localizer(config: ConfigLike,
         (``classes``: the C event classes then ``'background'``,
         ``num_classes``: C) taken from the checkpoint's ``meta``, so that a
         checkpoint alone is enough.
+
+    Raises:
+        CheckpointError: The checkpoint cannot be read safely, or does not
+            match the hash in its name (one line, naming the file).
     """
     loaded = None if checkpoint is None else _read_checkpoint(checkpoint)
     cfg = _config_of(config, loaded)
@@ -155,7 +162,8 @@ def inference_localizer(model: nn.Module,
                         batch_size: int = 16,
                         with_attention: bool = False,
                         extractor: Optional[AVFeatureExtractor] = None,
-                        amp: bool = False):
+                        amp: bool = False,
+                        progress: Optional[ProgressCallback] = None):
     """Run a model over an input of any length.
 
     Args:
@@ -178,6 +186,10 @@ def inference_localizer(model: nn.Module,
             video input for a features model. Defaults to None.
         amp (bool): Run the model in mixed precision (bfloat16 on a CPU
             with bfloat16 kernels, else one error line). Defaults to False.
+        progress (callable, optional): Told ``(stage, done, total)`` while
+            a video is decoded and its features extracted, and as the
+            windows are run (:mod:`~mmcpsp.apis.inference_progress`). Defaults to
+            None.
 
     Returns:
         The result of the model's task (:data:`RESULT_TYPES`), e.g. a
@@ -190,7 +202,7 @@ def inference_localizer(model: nn.Module,
     else:
         input_keys, pipeline = model_inputs(getattr(model, 'cfg', None))
         features = load_feature_inputs(inputs, extractor, input_keys,
-                                       pipeline)
+                                       pipeline, progress)
     scores = predict_sliding_windows(
         model,
         features.inputs,
@@ -198,7 +210,8 @@ def inference_localizer(model: nn.Module,
         stride=stride,
         batch_size=batch_size,
         with_attention=with_attention,
-        amp=amp)
+        amp=amp,
+        progress=progress)
     attention = scores.pop('attention', None)
     head = model.head
     labels = head.predict_labels(
@@ -215,7 +228,7 @@ def inference_localizer(model: nn.Module,
         duration=features.duration,
         gt_spans=features.gt_spans,
         attention=attention,
-        event_threshold=getattr(head, 'event_threshold', None))
+        event_threshold=head.decision_threshold)
 
 
 def _region_grid(visual: np.ndarray, num_regions: int) -> Tuple[int, int]:

@@ -2,6 +2,7 @@
 inputs, one row per second."""
 import os
 import os.path as osp
+import zipfile
 from dataclasses import dataclass
 from typing import (
     Callable,
@@ -20,9 +21,16 @@ from mmcpsp.datasets.ave import annotations as ave_annotations
 from mmcpsp.datasets.ave import files as ave_files
 from mmcpsp.datasets.llp import LLP_CLASSES
 from mmcpsp.datasets.llp import annotations as llp_annotations
+from mmcpsp.datasets.llp import files as llp_files
 from mmcpsp.datasets.transforms import LoadAVEFeatures
 
 from .feature_extractor import AVFeatureExtractor
+from .inference_progress import (
+    DECODING,
+    EXTRACTING,
+    ProgressCallback,
+    report,
+)
 
 #: A features file: the model's inputs (e.g. ``audio`` [N, Ca] and
 #: ``visual`` [N, H, W, Cv]) in one ``.npz``, or ``<input>/NAME.npy`` for
@@ -68,6 +76,7 @@ class FeatureInputs:
     def __post_init__(self) -> None:
         if not self.inputs:
             raise ValueError(f'{self.name} has no input array.')
+        self.inputs = _segment_major(self.inputs)
         lengths = {key: len(array) for key, array in self.inputs.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(
@@ -105,6 +114,20 @@ class FeatureInputs:
         return self.inputs['visual']
 
 
+def _segment_major(inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """Rows of several per second, [m N, ...] against the N rows of the
+    first input (LLP's 8 ResNet-152 frames a second: [8N, 2048]), become
+    [N, m, ...], rows m t .. m t + m - 1 in second t."""
+    seconds = len(next(iter(inputs.values())))
+    shaped = {}
+    for key, array in inputs.items():
+        if seconds and len(array) > seconds and len(array) % seconds == 0:
+            array = array.reshape(seconds, len(array) // seconds,
+                                  *array.shape[1:])
+        shaped[key] = array
+    return shaped
+
+
 def _as_array(value: ArrayOrPath) -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value
@@ -117,6 +140,12 @@ def _name_of(path) -> str:
 
 
 def _from_npz(path: str, input_keys: Sequence[str]) -> FeatureInputs:
+    # np.load reads any other file as a pickle, refused with advice to
+    # allow pickles: say what the file should be instead.
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f'{path}: not an .npz archive (the arrays of the '
+                         f'model\'s inputs {list(input_keys)}, as '
+                         'numpy.savez writes them).')
     with np.load(path, allow_pickle=False) as arrays:
         missing = set(input_keys) - set(arrays.files)
         if missing:
@@ -133,14 +162,27 @@ def _from_npz(path: str, input_keys: Sequence[str]) -> FeatureInputs:
 
 def _from_npy_layout(path: str, input_keys: Sequence[str]) -> FeatureInputs:
     folder, file_name = osp.split(osp.abspath(path))
-    root, key = osp.split(folder)
-    if key not in input_keys:
-        folders = ' or '.join(f'{name}/' for name in input_keys)
+    layouts = [
+        layout for layout in ({key: key for key in input_keys},
+                              llp_files.FEATURE_DIRS)
+        if set(layout) == set(input_keys)
+    ]
+    for layout in layouts:
+        key = next((key for key in input_keys
+                    if folder.endswith(osp.sep + layout[key])), None)
+        if key is not None:
+            root = folder[:-len(layout[key])]
+            break
+    else:
+        folders = '; or '.join(
+            ' or '.join(f'{layout[name]}/' for name in input_keys)
+            for layout in layouts)
         raise ValueError(
-            f'{path}: a .npy features file lies in {folders} beside the '
-            'others (the npy layout of tools/data/extract_features.py); '
+            f'{path}: a .npy features file lies in {folders}, beside '
+            'the others (the npy layouts of tools/data/extract_features.py); '
             f'otherwise give an .npz with {list(input_keys)}.')
-    paths = {key: osp.join(root, key, file_name) for key in input_keys}
+    paths = {key: osp.join(root, layout[key], file_name)
+             for key in input_keys}
     for key, key_path in paths.items():
         if not osp.isfile(key_path):
             raise ValueError(f'{path}: no {key} features at {key_path}.')
@@ -174,11 +216,14 @@ def _middle_frames(frames: np.ndarray) -> np.ndarray:
 
 def _from_video(path: str, input_keys: Sequence[str],
                 extractor: Optional[AVFeatureExtractor],
-                pipeline: Optional[VideoPipeline]) -> FeatureInputs:
+                pipeline: Optional[VideoPipeline],
+                progress: Optional[ProgressCallback]) -> FeatureInputs:
     if pipeline is not None:
         # As MMAction2's inference: the model's own test pipeline, here
         # over every second of the file (num_segments=None).
+        report(progress, DECODING, 0, 1)
         results = pipeline(dict(filename=path, num_segments=None))
+        report(progress, DECODING, 1, 1)
         inputs = {key: np.asarray(results[key]) for key in input_keys}
         frames = inputs['visual'] if inputs['visual'].ndim == 5 else None
         return FeatureInputs(
@@ -189,8 +234,12 @@ def _from_video(path: str, input_keys: Sequence[str],
             f'{path} is read as a video: its features need '
             'extractor=AVFeatureExtractor(audio_weights, visual_weights) '
             '(or give a features file, .npz).')
+    report(progress, DECODING, 0, 1)
     decoded = extractor.decode(path)
+    report(progress, DECODING, 1, 1)
+    report(progress, EXTRACTING, 0, 1)
     features = extractor.embed(decoded)
+    report(progress, EXTRACTING, 1, 1)
     return FeatureInputs(
         _name_of(path), {key: features[key] for key in input_keys},
         duration=float(decoded.duration),
@@ -267,7 +316,8 @@ def is_features_file(inputs: InferenceInputs) -> bool:
 def load_feature_inputs(inputs: InferenceInputs,
                         extractor: Optional[AVFeatureExtractor] = None,
                         input_keys: Sequence[str] = AVEL_INPUT_KEYS,
-                        pipeline: Optional[VideoPipeline] = None
+                        pipeline: Optional[VideoPipeline] = None,
+                        progress: Optional[ProgressCallback] = None
                         ) -> FeatureInputs:
     """Read the model's inputs from what a user gives, in any form.
 
@@ -294,6 +344,9 @@ def load_feature_inputs(inputs: InferenceInputs,
         pipeline (callable, optional): A raw-video model's test pipeline
             before packing (``results -> results``). Defaults to None (a
             features model).
+        progress (callable, optional): Told ``(stage, done, total)`` as a
+            video is decoded (``'decoding'``) and its features extracted
+            (``'extracting features'``). Defaults to None.
 
     Returns:
         FeatureInputs: The inputs, checked.
@@ -308,7 +361,7 @@ def load_feature_inputs(inputs: InferenceInputs,
         return _from_npy_layout(path, input_keys)
     if isinstance(inputs, (str, os.PathLike)):
         return _from_video(os.fspath(inputs), input_keys, extractor,
-                           pipeline)
+                           pipeline, progress)
     if isinstance(inputs, Mapping):
         if 'data_root' in inputs:
             return _from_ave_root(

@@ -5,14 +5,23 @@ from typing import Any, Callable, Optional, Tuple, Type
 
 from mmengine.config import Config
 from mmengine.dist import get_dist_info
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmcpsp.compat import finalize_distributed, unwrap_registry_error
 from mmcpsp.datasets import DataValidationError
 from mmcpsp.datasets.errors import InsufficientMemoryError
 from mmcpsp.engine.hooks import NonFiniteLossError
+from mmcpsp.engine.mixed_precision import (
+    check_mixed_precision,
+    enable_mixed_precision,
+)
+from mmcpsp.engine.optim_wrappers import MixedPrecisionUnavailable
 from mmcpsp.registry import RUNNERS
-from mmcpsp.utils.checkpoint import CheckpointError, trust_checkpoints
+from mmcpsp.utils.checkpoint import (
+    CheckpointError,
+    check_resumable,
+    trust_checkpoints,
+)
 
 #: Errors whose message says what to fix: printed alone, exit status 2.
 REPORTED_ERRORS: Tuple[Tuple[Type[Exception], str], ...] = (
@@ -20,6 +29,7 @@ REPORTED_ERRORS: Tuple[Tuple[Type[Exception], str], ...] = (
     (InsufficientMemoryError, 'Memory error'),
     (CheckpointError, 'Checkpoint error'),
     (NonFiniteLossError, 'Training error'),
+    (MixedPrecisionUnavailable, 'Precision error'),
 )
 
 
@@ -28,6 +38,52 @@ def build_runner(cfg: Config) -> Runner:
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def resume_source(cfg: Config) -> Optional[str]:
+    """The checkpoint a training run of ``cfg`` resumes from, if any.
+
+    As MMEngine's runner decides it: ``load_from`` with ``resume=True``,
+    else with ``resume=True`` alone the file ``last_checkpoint`` of the
+    work dir names; None when the run does not resume (or finds nothing
+    to resume from, and starts afresh).
+    """
+    if not cfg.get('resume', False):
+        return None
+    if cfg.get('load_from') is not None:
+        return str(cfg.load_from)
+    work_dir = cfg.get('work_dir')
+    return None if work_dir is None else find_latest_checkpoint(work_dir)
+
+
+def prepare_training(cfg: Config, amp: bool = False) -> Config:
+    """Settle and check what a training run needs, before anything is built.
+
+    ``amp`` (``tools/train.py --amp``) sets this machine's mixed-precision
+    optimizer wrapper (:mod:`mmcpsp.engine.mixed_precision`); a wrapper
+    that cannot run here, or a checkpoint to resume from that is not a
+    training checkpoint, stops the run with one line before the datasets
+    are built. Call it inside :func:`run_safely`, which prints that line.
+
+    Args:
+        cfg (Config): The training config, changed in place.
+        amp (bool): Train in mixed precision. Defaults to False.
+
+    Returns:
+        Config: ``cfg``.
+
+    Raises:
+        MixedPrecisionUnavailable: The wrapper cannot run on this machine.
+        CheckpointError: The checkpoint to resume from is missing,
+            unreadable or holds no training state.
+    """
+    if amp:
+        enable_mixed_precision(cfg)
+    check_mixed_precision(cfg)
+    resume_from = resume_source(cfg)
+    if resume_from is not None and '://' not in resume_from:
+        check_resumable(resume_from)
+    return cfg
 
 
 def enable_visualization(cfg: Config, show_dir: str,

@@ -1,9 +1,15 @@
-"""Checks that a localization result tells one consistent story."""
+"""Checks that a result (localization or parse) tells one consistent
+story."""
 from typing import Optional
 
 import numpy as np
 
-from mmcpsp.structures import BACKGROUND, LocalizationResult
+from mmcpsp.structures import (
+    BACKGROUND,
+    MODALITIES,
+    LocalizationResult,
+    ParsingResult,
+)
 
 
 def assert_consistent_result(result: LocalizationResult,
@@ -58,3 +64,60 @@ def assert_consistent_result(result: LocalizationResult,
         covered[start:stop] = event.class_index
         previous = event
     assert np.array_equal(covered, labels), 'events do not cover the events'
+
+
+def assert_consistent_parse(result: ParsingResult,
+                            threshold: Optional[float] = 0.5) -> None:
+    """Assert that the labels, events and JSON of a parse agree.
+
+    - labels are 0/1, and a class is heard (seen) in a segment only where
+      its audio (visual) probability reaches ``threshold`` (skipped when
+      None): the rule's filter may remove more, never add;
+    - heard-and-seen is the product of heard and seen;
+    - the events of each modality cover exactly its labelled segments,
+      one maximal run per event;
+    - the JSON's per-segment class lists name the same labels.
+
+    Raises:
+        AssertionError: Naming the first disagreement found.
+    """
+    for modality in ('audio', 'visual'):
+        labels = result.labels_of(modality)
+        assert set(np.unique(labels).tolist()) <= {0, 1}, modality
+        if threshold is not None:
+            below = result.scores_of(modality) < threshold
+            assert not (labels.astype(bool) & below).any(), (
+                f'{modality} labels set where the probability is below '
+                f'{threshold}')
+    assert np.array_equal(result.labels_of('audio_visual'),
+                          result.audio_labels * result.visual_labels)
+    data = result.to_dict()
+    assert len(data['segments']) == result.num_segments
+    for modality in MODALITIES:
+        labels = result.labels_of(modality)
+        covered = np.zeros_like(labels)
+        for event in result.intervals(modality):
+            start = int(round(event.start / result.segment_seconds))
+            stop = int(round(event.end / result.segment_seconds))
+            column = event.class_index
+            assert np.all(labels[start:stop, column] == 1), event
+            assert start == 0 or labels[start - 1, column] == 0, event
+            assert stop == result.num_segments or \
+                labels[stop, column] == 0, event
+            covered[start:stop, column] = 1
+        assert np.array_equal(covered, labels), (
+            f'{modality} events do not cover the labels')
+        for index, segment in enumerate(data['segments']):
+            assert segment[modality] == [
+                result.classes[column]
+                for column in np.flatnonzero(labels[index])
+            ], (modality, index)
+
+
+def assert_consistent(result, threshold: Optional[float] = 0.5) -> None:
+    """:func:`assert_consistent_result` or :func:`assert_consistent_parse`,
+    by the result's task."""
+    if isinstance(result, ParsingResult):
+        assert_consistent_parse(result, threshold)
+    else:
+        assert_consistent_result(result, threshold)

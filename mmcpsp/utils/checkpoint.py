@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, print_log
 
+from .published_checkpoint import hash_in_name, sha256_of
+
 TRUST_HINT = ('If you trust this file, load it with --trust-checkpoint '
               '(or trust_checkpoint=True in the config): its pickle may then '
               'run code.')
@@ -182,6 +184,28 @@ def _check_file(filename: str) -> None:
             'changed after it was written)')
 
 
+def check_hash(filename: str) -> None:
+    """Stop with one line if a published file does not match its name.
+
+    A published file is named ``NAME-XXXXXXXX.pth``, the first 8 hex digits
+    of its SHA-256 (:mod:`mmcpsp.utils.published_checkpoint`); a name
+    without them (``epoch_3.pth``) is not checked.
+
+    Raises:
+        CheckpointError: The file's SHA-256 does not start with the 8 hex
+            digits of its name.
+    """
+    expected = hash_in_name(filename)
+    if expected is None:
+        return
+    actual = sha256_of(filename)
+    if not actual.startswith(expected):
+        raise CheckpointError(
+            f'{filename} does not match the hash in its name: its sha256 '
+            f'starts with {actual[:8]}, not {expected} (changed or cut short '
+            'by a download or a copy?); fetch or publish it again.')
+
+
 def load_checkpoint_file(filename: str,
                          map_location: Optional[Any] = None) -> Any:
     """Load a local checkpoint file, safely unless trusted.
@@ -195,12 +219,14 @@ def load_checkpoint_file(filename: str,
         Any: The loaded object, usually a dict.
 
     Raises:
-        CheckpointError: The file is missing, truncated or corrupt, or needs
-            a type that is not allowed (and checkpoints are not trusted).
+        CheckpointError: The file is missing, truncated or corrupt, does not
+            match the hash in its name (:func:`check_hash`), or needs a type
+            that is not allowed (and checkpoints are not trusted).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise CheckpointError(f'{filename}: no such checkpoint file')
+    check_hash(filename)
     _check_file(filename)
     if _trusted:
         print_log(f'Loading {filename} as a trusted checkpoint (its pickle '
@@ -219,3 +245,40 @@ def load_checkpoint_file(filename: str,
         # Whatever a damaged file makes the unpickler raise (EOFError,
         # KeyError, RuntimeError from the zip reader ...).
         raise _unreadable(filename, _detail(error)) from None
+
+
+#: What MMEngine's ``Runner.resume`` reads from a checkpoint besides the
+#: weights (a published or converted file holds the weights alone).
+RESUME_KEYS = ('meta', 'optimizer', 'message_hub')
+
+
+def check_resumable(filename: str) -> None:
+    """Stop with one line unless ``filename`` is a training checkpoint.
+
+    Resuming restores the epoch and iteration (``meta``), the optimizer
+    state and the message hub; a file without them (a state dict, a
+    published or converted checkpoint) would otherwise end in MMEngine's
+    ``KeyError: 'meta'`` after the datasets were built.
+
+    Args:
+        filename (str): A local checkpoint file.
+
+    Raises:
+        CheckpointError: The file cannot be read (see
+            :func:`load_checkpoint_file`) or lacks what resuming needs.
+    """
+    checkpoint = load_checkpoint_file(filename, map_location='cpu')
+    if not isinstance(checkpoint, dict):
+        lacking = list(RESUME_KEYS)
+    else:
+        lacking = [key for key in RESUME_KEYS if key not in checkpoint]
+        meta = checkpoint.get('meta')
+        if isinstance(meta, dict):
+            lacking[:0] = [f'meta[{key!r}]' for key in ('epoch', 'iter')
+                           if key not in meta]
+    if lacking:
+        raise CheckpointError(
+            f'cannot resume from {filename}: it is not a training checkpoint '
+            f'(it lacks {", ".join(lacking)}). To start training from its '
+            f'weights alone, use load_from={filename} without --resume '
+            '(resume=False).')

@@ -224,3 +224,32 @@ def test_raw_video_model_decodes_as_its_pipeline(tmp_path):
     assert result.num_segments == 5
     assert result.attention.shape == (5, 7, 7)
     assert_consistent_result(result, raw_model.head.event_threshold)
+
+
+def test_llp_feature_layout_and_frames_per_second(tmp_path, tiny_llp_root):
+    """LLP's feats/{vggish,res152,r2plus1d_18}/<id>.npy, the released
+    [80, 2048] frames read as [10, 8, 2048], as an .npz too."""
+    from mmcpsp.apis import load_feature_inputs
+    from mmcpsp.datasets import LLPDataset
+    dataset = LLPDataset(data_root=tiny_llp_root, split='test')
+    video_id = dataset.get_data_info(0)['video_id'][:11]
+    keys = ('audio', 'visual', 'visual_st')
+    path = osp.join(tiny_llp_root, 'feats', 'res152', video_id + '.npy')
+    released = np.load(path)
+    assert released.shape == (80, 2048)
+    loaded = load_feature_inputs(path, input_keys=keys)
+    assert loaded.name == video_id
+    np.testing.assert_array_equal(loaded.inputs['visual'],
+                                  released.reshape(10, 8, 2048))
+    np.savez(tmp_path / 'clip.npz', visual=released, **{
+        key: np.load(osp.join(tiny_llp_root, 'feats', folder,
+                              video_id + '.npy'))
+        for key, folder in (('audio', 'vggish'),
+                            ('visual_st', 'r2plus1d_18'))
+    })
+    from_npz = load_feature_inputs(str(tmp_path / 'clip.npz'), input_keys=keys)
+    for key in keys:
+        np.testing.assert_array_equal(from_npz.inputs[key],
+                                      loaded.inputs[key])
+    with pytest.raises(ValueError, match='feats/vggish/'):
+        load_feature_inputs(str(tmp_path / 'clip.npy'), input_keys=keys)

@@ -103,6 +103,17 @@ class TestDecodeVideo(TestCase):
                 f'{broken}: expected a video that FFmpeg decodes, found '):
             decode_video(broken)
 
+    def test_text_file_named_mp4_names_its_path_once(self):
+        path = osp.join(self.tmp_dir.name, 'x.mp4')
+        with open(path, 'w') as file:
+            file.write('not a video, just text\n')
+        with self.assertRaises(DataValidationError) as error:
+            decode_video(path)
+        self.assertEqual(
+            str(error.exception),
+            f'{path}: expected a video that FFmpeg decodes, found '
+            'InvalidDataError: Invalid data found when processing input')
+
 
 class TestDecodeTransforms(TestCase):
 

@@ -1,8 +1,14 @@
 import errno
+import glob
+import json
 import os
 import os.path as osp
 import random
+import signal
 import stat
+import subprocess
+import sys
+import textwrap
 from contextlib import contextmanager
 
 import numpy as np
@@ -14,10 +20,15 @@ from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
 from mmcpsp.engine import atomic_local_backend
-from mmcpsp.engine.hooks import NonFiniteLossError
+from mmcpsp.engine.hooks import NonFiniteLossError, safe_checkpoint_hook
 from mmcpsp.registry import HOOKS
 from mmcpsp.utils import atomic_write
-from mmcpsp.utils.checkpoint import CheckpointError, load_checkpoint_file
+from mmcpsp.utils.checkpoint import (
+    CheckpointError,
+    check_hash,
+    load_checkpoint_file,
+)
+from mmcpsp.utils.published_checkpoint import hash_in_name, sha256_of
 
 
 class ToyModel(BaseModel):
@@ -55,6 +66,13 @@ class RisingMetric(BaseMetric):
         return dict(acc=float(self.count))
 
 
+class FlatMetric(RisingMetric):
+    """The same score at every validation."""
+
+    def compute_metrics(self, results) -> dict:
+        return dict(acc=1.0)
+
+
 class ToyDataset(Dataset):
     metainfo = dict()
 
@@ -70,6 +88,8 @@ def build_runner(work_dir: str,
                  nan_at: int = 0,
                  validate: bool = False,
                  non_finite_loss: bool = True,
+                 metric=RisingMetric,
+                 rule: str = 'greater',
                  **hook_kwargs):
     checkpoint = dict(type='SafeCheckpointHook', interval=1, **hook_kwargs)
     loader = dict(
@@ -78,14 +98,14 @@ def build_runner(work_dir: str,
         batch_size=4,
         num_workers=0)
     if validate:
-        checkpoint.update(save_best='acc', rule='greater')
+        checkpoint.update(save_best='acc', rule=rule)
     return Runner(
         model=ToyModel(nan_at),
         work_dir=work_dir,
         train_dataloader=loader,
         val_dataloader=loader if validate else None,
         val_cfg=dict() if validate else None,
-        val_evaluator=[RisingMetric()] if validate else None,
+        val_evaluator=[metric()] if validate else None,
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         default_hooks=dict(
@@ -235,6 +255,72 @@ class TestSafeCheckpointHook:
             str(work_dir), max_epochs=1, out_dir=str(tmp_path / 'out')).train()
         assert sorted(p.name for p in folder.iterdir()) == ['epoch_1.pth']
 
+    def test_published_files_carry_the_hash_of_the_file(self, tmp_path):
+        build_runner(str(tmp_path), max_epochs=2, validate=True,
+                     published_keys=['meta', 'state_dict']).train()
+        published = sorted(p for p in tmp_path.glob('*-*.pth'))
+        assert [p.name.rsplit('-', 1)[0] for p in published] == [
+            'best_acc_epoch_2', 'epoch_2'
+        ]
+        for path in published:
+            # MMEngine's hook names the file by the hash of a pickle that
+            # is not the file, so no one holding it could check it.
+            assert sha256_of(str(path)).startswith(hash_in_name(str(path)))
+            check_hash(str(path))
+            assert set(load_checkpoint_file(str(path))) == {
+                'meta', 'state_dict'
+            }
+        assert temporary_files(tmp_path) == []
+
+    def test_killed_publish_leaves_no_published_file(self, tmp_path):
+        source = tmp_path / 'epoch_1.pth'
+        torch.save(dict(meta=dict(epoch=1), state_dict=dict(
+            weight=torch.zeros(1 << 20)), optimizer=dict(state={})), source)
+        code = f'''
+        import time
+        from mmengine.fileio import get_file_backend
+        import mmcpsp.utils.fileio as fileio
+        from mmcpsp.engine.hooks import SafeCheckpointHook
+
+        def slow_open(*args, **kwargs):
+            f = open(*args, **kwargs)
+            real_write = f.write
+            def write(data):
+                for start in range(0, len(data), 1 << 16):
+                    real_write(data[start:start + (1 << 16)])
+                    f.flush()
+                    print('chunk', flush=True)
+                    time.sleep(0.05)
+            f.write = write
+            return f
+
+        hook = SafeCheckpointHook(
+            interval=1, published_keys=['meta', 'state_dict'])
+        hook.file_backend = get_file_backend(
+            backend_args=dict(backend='atomic_local'))
+        fileio.open = slow_open
+        hook._publish_model(None, {str(source)!r})
+        '''
+        proc = subprocess.Popen(
+            [sys.executable, '-c', textwrap.dedent(code)],
+            stdout=subprocess.PIPE, text=True)
+        # Kill the publisher once it is part-way through the new file (its
+        # log lines come first).
+        chunks = 0
+        while chunks < 3:
+            line = proc.stdout.readline()
+            assert line, 'the publisher ended before writing'
+            chunks += line.startswith('chunk')
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert sorted(p.name for p in tmp_path.glob('*.pth')) == [
+            'epoch_1.pth'
+        ]
+        left = temporary_files(tmp_path)
+        assert len(left) == 1 and left[0].startswith('.epoch_1-'), left
+        # The next run removes it, as it does for checkpoints.
+        assert safe_checkpoint_hook._UNFINISHED_WRITE.match(left[0])
+
     def test_explicit_backend_args_are_kept(self, tmp_path):
         runner = build_runner(
             str(tmp_path), max_epochs=1, backend_args=dict(backend='local'))
@@ -302,3 +388,32 @@ class TestEpochSeedHook:
         value = torch.rand(1).item()
         torch.manual_seed(100)
         assert torch.rand(1).item() == value
+
+
+@pytest.mark.parametrize('rule,best_epoch', [('greater', 1),
+                                             ('greater_equal', 3)])
+def test_best_checkpoint_rule_on_ties(tmp_path, rule, best_epoch):
+    """'greater_equal' moves the best checkpoint to the later epoch of a
+    tie (HAN's selection); 'greater' keeps the first."""
+    work_dir = str(tmp_path / 'work')
+    build_runner(work_dir, validate=True, metric=FlatMetric,
+                 rule=rule).train()
+    assert glob.glob(osp.join(work_dir, 'best_acc_epoch_*.pth')) == [
+        osp.join(work_dir, f'best_acc_epoch_{best_epoch}.pth')
+    ]
+
+
+class TestProcessMemoryHook:
+
+    def test_one_row_per_epoch(self, tmp_path):
+        rows_file = tmp_path / 'memory.jsonl'
+        runner = build_runner(str(tmp_path / 'work'), max_epochs=2)
+        runner.register_hook(
+            HOOKS.build(dict(type='ProcessMemoryHook',
+                             out_file=str(rows_file))))
+        runner.train()
+        rows = [json.loads(line) for line in rows_file.read_text().split(
+            '\n') if line]
+        assert [row['epoch'] for row in rows] == [1, 2]
+        assert all(row['rss_mib'] >= row['pss_mib'] > 0
+                   and row['processes'] >= 1 for row in rows)

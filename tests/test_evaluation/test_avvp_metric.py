@@ -392,3 +392,23 @@ def test_section_11_on_the_real_test_split(llp_test_split, predictor,
         # levels score alike (1.0 exactly where a modality has no GT).
         for name in NAMES:
             assert found[f'event_{name}'] == found[f'segment_{name}']
+
+
+def test_majority_class_baseline_by_hand():
+    """Class 0 fills video A heard and seen; video B hears class 1 once.
+    Class 0 everywhere scores 100 on A and 0 on B in every column."""
+    from mmcpsp.evaluation.metrics import majority_class_scores
+    a_audio = np.zeros((4, 3), dtype=np.int64)
+    a_audio[:, 0] = 1
+    b_audio = np.zeros((4, 3), dtype=np.int64)
+    b_audio[0, 1] = 1
+    samples = [
+        dict(gt_audio_labels=a_audio, gt_visual_labels=a_audio.copy()),
+        dict(gt_audio_labels=b_audio,
+             gt_visual_labels=np.zeros((4, 3), dtype=np.int64)),
+    ]
+    scores = majority_class_scores(samples)
+    assert len(scores) == 10
+    for key, value in scores.items():
+        assert key.startswith('avvp/')
+        assert value == pytest.approx(50.0), key

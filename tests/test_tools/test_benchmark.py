@@ -36,3 +36,27 @@ def test_benchmark_reports_every_row(tmp_path, capsys):
     assert 'runner / model step: ' in printed
     assert 'float32 / float64 model step: ' in printed
     assert 'model step / plain PyTorch loop: ' in printed
+    from mmcpsp.engine import cpu_supports_bfloat16
+    if cpu_supports_bfloat16():
+        for key in ('model_step_amp', 'runner_amp',
+                    'inference_amp_throughput'):
+            assert rows[key] > 0, key
+        assert 'runner_amp / runner_float32: ' in printed
+
+
+def test_benchmark_of_an_avvp_config(tmp_path, capsys):
+    """The LLP config on a generated LLP folder: the same rows."""
+    tool = load_tool()
+    out = str(tmp_path / 'figures.json')
+    tool.main([
+        osp.join(REPO_ROOT, 'configs/cpsp_avvp_llp.py'), '--num-videos',
+        '40', '--iters', '1', '--epochs', '2', '--rounds', '1',
+        '--skip-float64', '--skip-amp', '--out', out
+    ])
+    with open(out) as file:
+        results = json.load(file)
+    assert results['batch_size'] == 16
+    for key in ('model_step_float32', 'runner_float32',
+                'inference_throughput', 'loader_config'):
+        assert results['cpu'][key] > 0, key
+    assert 'runner / model step: ' in capsys.readouterr().out

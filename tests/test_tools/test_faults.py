@@ -1,5 +1,6 @@
 """tools/train.py and tools/test.py under faults: bad checkpoints, a NaN
-loss, a file-size limit, the umask, --amp without a GPU."""
+loss, a file-size limit, the umask, --amp without a GPU, resuming from
+weights alone."""
 import os
 import os.path as osp
 import stat
@@ -7,6 +8,7 @@ import stat
 import pytest
 import torch
 from fault_injection import fault_config, fault_env
+from mmengine.config import Config
 from tool_runner import (
     CONFIG,
     REPO_ROOT,
@@ -15,6 +17,11 @@ from tool_runner import (
     tool_env,
 )
 
+from mmcpsp.engine.mixed_precision import (
+    GPU_AMP_ON_BF16_CPU,
+    NO_MIXED_PRECISION,
+)
+from mmcpsp.engine.optim_wrappers import cpu_supports_bfloat16
 from mmcpsp.utils.checkpoint import load_checkpoint_file
 
 MAX_EPOCHS = 2
@@ -201,9 +208,60 @@ def test_save_beyond_a_file_size_limit_keeps_the_previous(
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='needs no GPU')
-def test_amp_without_a_gpu_is_one_line(tiny_ave_root, tmp_path):
-    result = train(str(tmp_path / 'work'), tiny_ave_root, '--amp')
-    assert result.returncode == 1
-    assert one_line(result.stderr, '--amp') == (
-        '--amp: mixed precision needs a GPU (CUDA, NPU, MLU or MUSA) and '
-        'none is available here; train without --amp.')
+def test_amp_without_a_gpu(tiny_ave_root, tmp_path):
+    work_dir = str(tmp_path / 'work')
+    result = train(work_dir, tiny_ave_root, '--amp',
+                   options=['train_cfg.max_epochs=1'])
+    if not cpu_supports_bfloat16():
+        assert result.returncode == 2
+        assert one_line(result.stderr, 'Precision error') == (
+            f'Precision error: {NO_MIXED_PRECISION}')
+        return
+    # A CPU with bfloat16 kernels trains in bfloat16.
+    assert result.returncode == 0, result.stderr[-3000:]
+    dumped = Config.fromfile(osp.join(work_dir, 'cpsp_fully_ave.py'))
+    assert dumped.optim_wrapper.type == 'CPUAmpOptimWrapper'
+    assert 'loss_scale' not in dumped.optim_wrapper
+    state_dict = load_checkpoint_file(osp.join(work_dir,
+                                               'epoch_1.pth'))['state_dict']
+    assert {value.dtype for value in state_dict.values()
+            if value.is_floating_point()} == {torch.float32}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='needs no GPU')
+def test_config_amp_optim_wrapper_without_a_gpu_is_one_line(
+        tiny_ave_root, tmp_path):
+    work_dir = str(tmp_path / 'work')
+    result = train(work_dir, tiny_ave_root,
+                   options=['optim_wrapper.type=AmpOptimWrapper'])
+    assert result.returncode == 2
+    # The line of --amp where the CPU cannot help either.
+    expected = (GPU_AMP_ON_BF16_CPU
+                if cpu_supports_bfloat16() else NO_MIXED_PRECISION)
+    assert one_line(result.stderr,
+                    'Precision error') == f'Precision error: {expected}'
+    assert not osp.exists(osp.join(work_dir, 'epoch_1.pth'))
+
+
+@pytest.mark.parametrize('content, lacking', [
+    ('state_dict', 'meta, optimizer, message_hub'),
+    ('published', 'optimizer, message_hub'),
+])
+def test_resume_from_weights_alone_is_one_line(trained, tiny_ave_root,
+                                               tmp_path, content, lacking):
+    checkpoint = load_checkpoint_file(osp.join(trained, 'epoch_1.pth'))
+    path = str(tmp_path / 'weights.pth')
+    torch.save(
+        checkpoint['state_dict'] if content == 'state_dict' else dict(
+            meta=checkpoint['meta'], state_dict=checkpoint['state_dict']),
+        path)
+    work_dir = str(tmp_path / 'work')
+    result = train(work_dir, tiny_ave_root, '--resume', path)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert one_line(result.stderr, 'Checkpoint error') == (
+        f'Checkpoint error: cannot resume from {path}: it is not a training '
+        f'checkpoint (it lacks {lacking}). To start training from its '
+        f'weights alone, use load_from={path} without --resume '
+        '(resume=False).')
+    # Stopped before training: no log of an epoch, no checkpoint.
+    assert not osp.exists(osp.join(work_dir, 'epoch_1.pth'))

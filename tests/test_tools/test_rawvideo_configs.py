@@ -70,8 +70,8 @@ def test_undecodable_video_is_one_data_error(ave_videos, tmp_path):
         if name.endswith(('.txt', '.h5')):
             os.link(osp.join(ave_videos, name), osp.join(data_root, name))
     for name in os.listdir(osp.join(ave_videos, 'AVE')):
-        with open(osp.join(data_root, 'AVE', name), 'wb') as file:
-            file.write(b'\x00broken' * 64)  # every video undecodable
+        with open(osp.join(data_root, 'AVE', name), 'w') as file:
+            file.write('a text file, not a video\n')  # every one undecodable
     result = run_tool([
         'tools/train.py', CONFIGS[0], '--work-dir',
         str(tmp_path / 'work'), '--cfg-options',
@@ -83,6 +83,10 @@ def test_undecodable_video_is_one_data_error(ave_videos, tmp_path):
     assert len(errors) == 1, result.stderr[-3000:]
     assert osp.join(data_root, 'AVE') in errors[0]
     assert 'expected a video that FFmpeg decodes' in errors[0]
+    video = errors[0][len('Data error: '):].split(': ')[0]
+    assert video.startswith(osp.join(data_root, 'AVE')) and video.endswith(
+        '.mp4'), errors[0]
+    assert errors[0].count(osp.basename(video)) == 1, errors[0]
 
 
 @pytest.mark.slow

@@ -11,10 +11,12 @@ from mmengine.logging import HistoryBuffer
 
 from mmcpsp.utils.checkpoint import (
     CheckpointError,
+    check_resumable,
     checkpoints_trusted,
     load_checkpoint_file,
     trust_checkpoints,
 )
+from mmcpsp.utils.published_checkpoint import hash_in_name, save_published
 
 
 class RunsCode:
@@ -182,3 +184,59 @@ class TestDamagedFiles:
         with pytest.raises(CheckpointError,
                            match='notes.pth is not a readable checkpoint'):
             load_checkpoint_file(str(tmp_path / 'notes.pth'))
+
+
+def resume_line(path, lacking: str) -> str:
+    return (f'cannot resume from {path}: it is not a training checkpoint (it '
+            f'lacks {lacking}). To start training from its weights alone, '
+            f'use load_from={path} without --resume (resume=False).')
+
+
+class TestCheckResumable:
+
+    def test_training_checkpoint_passes(self, tmp_path):
+        checkpoint = runner_like_checkpoint()
+        checkpoint['meta'].update(iter=10)
+        checkpoint['optimizer'] = dict(state={}, param_groups=[])
+        torch.save(checkpoint, tmp_path / 'epoch_2.pth')
+        check_resumable(str(tmp_path / 'epoch_2.pth'))
+
+    @pytest.mark.parametrize('content, lacking', [
+        (dict(weight=torch.ones(2)), 'meta, optimizer, message_hub'),
+        (dict(state_dict=dict(weight=torch.ones(2)),
+              meta=dict(cfg='', dataset_meta=dict(classes=('a', )))),
+         "meta['epoch'], meta['iter'], optimizer, message_hub"),
+        ([torch.ones(2)], 'meta, optimizer, message_hub'),
+    ], ids=['state_dict', 'published', 'not_a_dict'])
+    def test_weights_alone_are_one_line(self, tmp_path, content, lacking):
+        path = str(tmp_path / 'weights.pth')
+        torch.save(content, path)
+        with pytest.raises(CheckpointError) as error:
+            check_resumable(path)
+        assert str(error.value) == resume_line(path, lacking)
+
+    def test_unreadable_file_says_so(self, tmp_path):
+        with pytest.raises(CheckpointError, match='no such checkpoint file'):
+            check_resumable(str(tmp_path / 'missing.pth'))
+
+
+class TestHashInName:
+
+    def test_published_name_is_checked_on_every_load(self, tmp_path):
+        checkpoint = dict(state_dict=dict(weight=torch.ones(2)))
+        path = save_published(checkpoint, str(tmp_path / 'model.pth'))
+        assert load_checkpoint_file(path)['state_dict']['weight'].sum() == 2
+        wrong = str(tmp_path / 'model-00000000.pth')
+        os.rename(path, wrong)
+        with pytest.raises(CheckpointError, match=(
+                'model-00000000.pth does not match the hash in its name: '
+                'its sha256 starts with [0-9a-f]{8}, not 00000000')):
+            load_checkpoint_file(wrong)
+
+    @pytest.mark.parametrize('name', [
+        'epoch_3.pth', 'model-0000000.pth', 'model-0000000G.pth',
+        'model-00000000.pth.tar'])
+    def test_other_names_are_not_checked(self, tmp_path, name):
+        torch.save(dict(weight=torch.ones(2)), tmp_path / name)
+        assert hash_in_name(name) is None
+        load_checkpoint_file(str(tmp_path / name))

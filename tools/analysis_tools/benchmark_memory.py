@@ -31,6 +31,22 @@ median and the peak; they depend on the batch size, not on the dataset.
 
     nice python tools/analysis_tools/benchmark_memory.py WORK_DIR \
         --sizes 10000 100000
+
+Soak mode (``--soak-epochs N``): memory over a long training run. A
+synthetic AVE root is generated under WORK_DIR (once): with ``--meta-dir``
+the real annotations and splits (AVE's 4,143 videos, 3,339 for training),
+else ``--soak-videos`` random ones. Then tools/train.py trains
+``--soak-config`` (configs/cpsp_fully_ave.py) on it for N epochs, as a user
+would (validation and checkpoints included), with
+:class:`~mmcpsp.engine.hooks.ProcessMemoryHook` sampling the RSS and PSS of
+the process tree after every epoch. The table lists every epoch; the
+summary gives the first and last epochs' RSS and the growth from epoch 2
+to epoch N in percent (epoch 1 holds one-time allocations: the optimizer
+state, the allocator's first blocks). The exit status is 1 if that growth
+reaches ``--max-growth`` percent.
+
+    nice python tools/analysis_tools/benchmark_memory.py WORK_DIR \
+        --soak-epochs 20 --meta-dir /work/shared/data/ave_meta
 """
 import argparse
 import gc
@@ -39,7 +55,7 @@ import os
 import subprocess
 import sys
 import time
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 from mmengine.config import Config
@@ -50,14 +66,16 @@ import mmcpsp.datasets.transforms.vggsound_loading  # noqa: F401
 import mmcpsp.datasets.vggsound_avel.vggsound_avel_dataset  # noqa: F401
 from mmcpsp.datasets.constants import SPLITS
 from mmcpsp.datasets.vggsound_avel.hdf5 import DEFAULT_HDF5_DIR, is_converted
+from mmcpsp.testing.synthetic_ave import generate_synthetic_ave
 from mmcpsp.testing.synthetic_vggsound_avel import (
     generate_synthetic_vggsound_avel,
 )
 from mmcpsp.utils.process_memory import TreeSampler, tree_memory_kib
 
-_CONFIG = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-    'configs', '_base_', 'datasets', 'vggsound_avel100k_fully.py')
+REPO_ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_CONFIG = os.path.join(REPO_ROOT, 'configs', '_base_', 'datasets',
+                       'vggsound_avel100k_fully.py')
 #: The collate_fn of the VGGSound-AVEL100k configs.
 CONFIG_COLLATE = dict(Config.fromfile(_CONFIG).train_dataloader.collate_fn)
 
@@ -84,7 +102,34 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--measure', metavar='DATA_ROOT',
         help='(internal) measure one data root and print a JSON line')
-    return parser.parse_args(argv)
+    soak = parser.add_argument_group('soak mode')
+    soak.add_argument(
+        '--soak-epochs', type=int, metavar='N',
+        help='train --soak-config for N (at least 3) epochs and report the '
+        'memory after each')
+    soak.add_argument(
+        '--soak-config',
+        default=os.path.join(REPO_ROOT, 'configs', 'cpsp_fully_ave.py'),
+        help='config of the soak run (default: configs/cpsp_fully_ave.py)')
+    soak.add_argument(
+        '--meta-dir',
+        help='real AVE metadata (Annotations.txt, orders, mil_labels.h5): '
+        'an AVE-sized root with the real splits')
+    soak.add_argument(
+        '--soak-videos', type=int,
+        help='without --meta-dir: the number of synthetic videos')
+    soak.add_argument(
+        '--max-growth', type=float, default=5.0,
+        help='exit with status 1 if the RSS grows by this many percent or '
+        'more from epoch 2 to the last (default: %(default)s)')
+    args = parser.parse_args(argv)
+    if args.soak_epochs is not None:
+        if args.soak_epochs < 3:
+            parser.error('--soak-epochs must be at least 3 (the growth is '
+                         'measured from epoch 2)')
+        if (args.meta_dir is None) == (args.soak_videos is None):
+            parser.error('the soak mode needs --meta-dir or --soak-videos')
+    return args
 
 
 def collate_config(args: argparse.Namespace) -> dict:
@@ -172,8 +217,85 @@ def ensure_data_root(work_dir: str, num_videos: int) -> str:
     return data_root
 
 
+def ensure_ave_root(args: argparse.Namespace) -> str:
+    """Generate (once) the synthetic AVE root of the soak run."""
+    name = 'ave_real_splits' if args.meta_dir else f'ave_{args.soak_videos}'
+    data_root = os.path.join(args.work_dir, 'soak_data', name)
+    marker = os.path.join(data_root, 'generated.json')
+    if os.path.isfile(marker):
+        return data_root
+    print(f'Generating a synthetic AVE root in {data_root}', flush=True)
+    summary = generate_synthetic_ave(
+        data_root, num_videos=args.soak_videos or 400,
+        meta_dir=args.meta_dir, overwrite=True)
+    with open(marker, 'w') as file:
+        json.dump(summary, file)
+    print(f'  {summary["splits"]} videos in {summary["seconds"]:.0f} s',
+          flush=True)
+    return data_root
+
+
+def soak_config(args: argparse.Namespace, rows_file: str) -> str:
+    """``--soak-config`` with ProcessMemoryHook added to its custom hooks."""
+    base = os.path.abspath(args.soak_config)
+    hooks = list(Config.fromfile(base).get('custom_hooks', []))
+    hooks.append(dict(type='ProcessMemoryHook', out_file=rows_file))
+    path = os.path.join(args.work_dir, 'soak_config.py')
+    with open(path, 'w') as file:
+        file.write(f'_base_ = [{base!r}]\n'
+                   f'custom_hooks = {[dict(hook) for hook in hooks]!r}\n')
+    return path
+
+
+def growth_percent(rows: List[Dict], key: str = 'rss_mib') -> float:
+    """Growth of ``key`` from epoch 2 to the last epoch, in percent."""
+    second = next(row[key] for row in rows if row['epoch'] == 2)
+    return 100 * (rows[-1][key] - second) / second
+
+
+def soak(args: argparse.Namespace) -> int:
+    """Train for ``--soak-epochs`` epochs; print the memory of each."""
+    # tools/train.py runs from the repository root.
+    args.work_dir = os.path.abspath(args.work_dir)
+    data_root = ensure_ave_root(args)
+    work_dir = os.path.join(args.work_dir, 'soak_run')
+    rows_file = os.path.join(args.work_dir, 'soak_memory.jsonl')
+    if os.path.exists(rows_file):
+        os.remove(rows_file)
+    options = [f'train_cfg.max_epochs={args.soak_epochs}']
+    for split in ('train', 'val', 'test'):
+        options.append(f'{split}_dataloader.dataset.data_root={data_root}')
+    command = [
+        sys.executable, os.path.join(REPO_ROOT, 'tools', 'train.py'),
+        soak_config(args, rows_file), '--work-dir', work_dir,
+        '--cfg-options', *options
+    ]
+    print(' '.join(command), flush=True)
+    subprocess.run(command, check=True, cwd=REPO_ROOT)
+    with open(rows_file) as file:
+        rows = [json.loads(line) for line in file]
+    config = os.path.relpath(os.path.abspath(args.soak_config), REPO_ROOT)
+    print(f'\n{config}, {args.soak_epochs} epochs on {data_root}; '
+          'memory of the process tree after each epoch, MiB')
+    print('epoch | RSS | PSS | processes')
+    for row in rows:
+        print(f'{row["epoch"]} | {row["rss_mib"]:.1f} | {row["pss_mib"]:.1f} '
+              f'| {row["processes"]}')
+    growth = growth_percent(rows)
+    print(f'RSS after epoch 1: {rows[0]["rss_mib"]:.1f} MiB; after epoch '
+          f'{rows[-1]["epoch"]}: {rows[-1]["rss_mib"]:.1f} MiB; growth from '
+          f'epoch 2 to epoch {rows[-1]["epoch"]}: {growth:+.2f} % (PSS '
+          f'{growth_percent(rows, "pss_mib"):+.2f} %)')
+    if growth >= args.max_growth:
+        print(f'The RSS grew by {args.max_growth} % or more.')
+        return 1
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    if args.soak_epochs is not None:
+        return soak(args)
     if args.measure:
         print(json.dumps(measure(args)), flush=True)
         return 0

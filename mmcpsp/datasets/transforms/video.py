@@ -238,8 +238,10 @@ def decode_frames(path: str,
         with av.open(path) as container:
             return _decode(container, path, make_sampler, with_audio)
     except av.error.FFmpegError as error:
+        # str(error) ends with the file name, which the message has already.
+        reason = error.strerror or str(error)
         raise DataValidationError(path, 'a video that FFmpeg decodes',
-                                  f'{type(error).__name__}: {error}') from None
+                                  f'{type(error).__name__}: {reason}') from None
 
 
 def _decode(container: av.container.InputContainer, path: str,

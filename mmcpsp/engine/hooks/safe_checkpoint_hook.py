@@ -4,13 +4,19 @@ import re
 from contextlib import contextmanager
 from typing import Iterator, List, Optional
 
-from mmengine.dist import is_main_process
+from mmengine.dist import is_main_process, master_only
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmcpsp.engine.atomic_local_backend import ATOMIC_LOCAL_BACKEND
 from mmcpsp.registry import HOOKS
 from mmcpsp.utils import atomic_write
 from mmcpsp.utils.checkpoint import CheckpointError
+from mmcpsp.utils.published_checkpoint import (
+    save_published,
+    strip_for_publishing,
+)
 
 # The temporary files of mmcpsp.utils.atomic_path for checkpoints and
 # last_checkpoint: ".epoch_3.pth.k2j4_x9a.tmp".
@@ -51,10 +57,22 @@ class SafeCheckpointHook(CheckpointHook):
     fails stops training with a :class:`CheckpointError` naming the file and
     the checkpoint kept. Temporary files left by a process killed during a
     save (SIGKILL cannot be caught) are removed when training starts again.
+    With ``published_keys``, the files published after training
+    (``epoch_N-XXXXXXXX.pth``) go through the same backend, and their name
+    carries the SHA-256 of the file itself (MMEngine hashes the pickle
+    before saving, which no one holding the file can check), as
+    ``tools/model_converters/publish_model.py`` writes them.
     Arguments are those of
     :class:`mmengine.hooks.CheckpointHook`; an explicit ``backend_args`` (a
-    remote store, say) is used as given.
+    remote store, say) is used as given. ``rule`` also takes
+    ``'greater_equal'`` (a tie replaces the best checkpoint with the later
+    epoch, as HAN's release selects).
     """
+
+    rule_map = {**CheckpointHook.rule_map,
+                'greater_equal': lambda x, y: x >= y}
+    init_value_map = {**CheckpointHook.init_value_map,
+                      'greater_equal': -float('inf')}
 
     def before_train(self, runner) -> None:
         out_dir = self.out_dir if self.out_dir is not None else runner.work_dir
@@ -92,6 +110,30 @@ class SafeCheckpointHook(CheckpointHook):
             raise CheckpointError(
                 f'could not write {path} ({reason}); training stopped. '
                 f'{kept_text}.') from error
+
+    @master_only
+    def _publish_model(self, runner, ckpt_path: str) -> None:
+        """Save ``ckpt_path`` with ``published_keys`` alone, hash-named."""
+        checkpoint = CheckpointLoader.load_checkpoint(
+            ckpt_path, map_location='cpu')
+        published, removed = strip_for_publishing(checkpoint,
+                                                  self.published_keys)
+        if removed:
+            print_log(
+                f'Key {removed} will be removed because they are not found '
+                'in published_keys. If you want to keep them, please set '
+                f'`{removed}` in published_keys', logger='current')
+        try:
+            final_path = save_published(
+                published, osp.splitext(ckpt_path)[0] + '.pth',
+                self.file_backend)
+        except OSError as error:
+            raise CheckpointError(
+                f'could not publish {ckpt_path} ({error.strerror or error}); '
+                'it is intact, and no published file was left.') from error
+        print_log(
+            f'The checkpoint ({ckpt_path}) is published to {final_path}.',
+            logger='current')
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         kept = self.last_ckpt

@@ -309,3 +309,45 @@ class AVVPMetric(BaseMetric):
             event_percent = 100 * _video_scores(pooled).mean()
             scores.extend([*percents, type_percent, event_percent])
         return dict(zip(names, map(float, scores)))
+
+
+def majority_class_scores(data_samples: Sequence[dict],
+                          filter_by: str = 'modality') -> Dict[str, float]:
+    """The ten scores of the most-frequent-class baseline.
+
+    The class annotated in most segments (heard or seen, over all the
+    samples' ground truth) is predicted in every segment of every video,
+    heard and seen; it is scored as :class:`AVVPMetric` scores a model.
+
+    Args:
+        data_samples (Sequence[dict]): The samples of a split with
+            ``gt_audio_labels`` and ``gt_visual_labels`` [T, C], e.g. the
+            ``--dump`` of ``tools/test.py``.
+        filter_by (str): The convention of :class:`AVVPMetric`.
+
+    Returns:
+        dict[str, float]: The scores under ``avvp/...`` keys, in percent.
+    """
+    if not data_samples:
+        raise ValueError('majority_class_scores needs at least one sample.')
+    gts = [(_to_numpy(sample[GT_AUDIO_LABELS]),
+            _to_numpy(sample[GT_VISUAL_LABELS])) for sample in data_samples]
+    frequency = sum(audio.sum(0) + visual.sum(0) for audio, visual in gts)
+    majority = np.zeros_like(frequency, dtype=np.float32)
+    majority[int(np.argmax(frequency))] = 1
+    baseline = []
+    for audio, visual in gts:
+        segments = np.broadcast_to(majority, audio.shape).copy()
+        baseline.append({
+            GT_AUDIO_LABELS: audio,
+            GT_VISUAL_LABELS: visual,
+            **{PRED_PREFIX + name: segments
+               for name in ('audio', 'visual')},
+            **{PRED_PREFIX + name: majority
+               for name in ('global', 'audio_global', 'visual_global')},
+        })
+    metric = AVVPMetric(filter_by=filter_by)
+    metric.process(None, baseline)
+    scores = metric.compute_metrics(metric.results)
+    return {f'{metric.default_prefix}/{key}': value
+            for key, value in scores.items()}

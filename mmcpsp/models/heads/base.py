@@ -65,6 +65,12 @@ class BaseSegmentHead(BaseModule, metaclass=ABCMeta):
         self.num_classes = num_classes
 
     @property
+    def decision_threshold(self) -> Optional[float]:
+        """The threshold the rule puts on probabilities (drawn in figures),
+        or None when the rule has none."""
+        return None
+
+    @property
     def score_keys(self) -> Tuple[str, ...]:
         """Every score name, per-segment ones first."""
         return self.segment_score_keys + self.video_score_keys
@@ -187,9 +193,14 @@ class BaseAVELHead(BaseSegmentHead):
 
     task = 'avel'
     label_keys = ('segment_labels', )
-    #: The threshold the rule puts on ``event_scores`` (drawn in figures);
-    #: None when the rule has none.
+    #: The threshold the rule puts on ``event_scores``; None when the rule
+    #: has none.
     event_threshold: Optional[float] = None
+
+    @property
+    def decision_threshold(self) -> Optional[float]:
+        """:attr:`event_threshold`."""
+        return self.event_threshold
 
     def __init__(self,
                  num_classes: int,

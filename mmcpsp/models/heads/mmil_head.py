@@ -86,6 +86,11 @@ class MMILHead(BaseSegmentHead):
         self.loss_seg = self.build_loss(loss_seg)
         self.loss_vcon = self.build_loss(loss_vcon)
 
+    @property
+    def decision_threshold(self) -> float:
+        """:attr:`score_threshold`, on every probability the rule reads."""
+        return self.score_threshold
+
     @staticmethod
     def mmil_inputs(feats: NeckOutputs) -> torch.Tensor:
         """The input x of the head: the audio and visual features of the
