@@ -10,6 +10,12 @@ import numpy as np
 import pytest
 from tool_runner import REPO_ROOT
 
+from mmcpsp.datasets.llp.files import (
+    FEATURE_DIRS,
+    FEATURE_SHAPES,
+    feature_file,
+    load_features,
+)
 from mmcpsp.testing import random_image, write_test_video
 from mmcpsp.testing.weights import (
     write_random_r2plus1d_18,
@@ -136,3 +142,23 @@ def test_llp_defaults():
         'videos', 'out', '--audio-weights', 'a.pth', '--visual-weights',
         'v.pth', '--layout', 'npy'])
     assert (args.frames_per_segment, args.clip_size) == (16, None)
+
+
+@pytest.mark.slow
+def test_ten_second_clip_reads_as_a_release_file(weights, tmp_path, capsys):
+    """A 10 s LLP clip gives files of the release's shapes, which the
+    loader of LLPDataset accepts."""
+    videos = tmp_path / 'videos'
+    videos.mkdir()
+    write_test_video(str(videos / 'BjCEufrlXm4.mp4'),
+                     [random_image(seed) for seed in range(10)],
+                     tones=[440 + 100 * second for second in range(10)],
+                     fps=30, sample_rate=44100)
+    out = tmp_path / 'llp'
+    status, _, stderr = run_main(
+        [str(videos), str(out), *weights, *quick()], capsys)
+    assert status == 0, stderr[-3000:]
+    for kind, folder in FEATURE_DIRS.items():
+        features = load_features(
+            osp.join(out, folder, feature_file('BjCEufrlXm4_20_30')), kind)
+        assert features.shape == FEATURE_SHAPES[kind]
