@@ -26,7 +26,6 @@ from typing import List
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcpsp.apis import (  # noqa: E402
-    AVFeatureExtractor,
     InputFileError,
     init_localizer,
     localize_inputs,
@@ -34,8 +33,9 @@ from mmcpsp.apis import (  # noqa: E402
     write_result_files,
 )
 from mmcpsp.apis.file_inference import (  # noqa: E402
-    VIDEO_NEEDS_WEIGHTS,
+    build_video_extractor,
     needs_extractor,
+    video_needs_weights,
 )
 from mmcpsp.apis.inference_inputs import (  # noqa: E402
     is_features_file,
@@ -64,6 +64,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--visual-weights',
         help='VGG-19 weights, for a video input to a features model')
+    parser.add_argument(
+        '--res152-weights',
+        help='ResNet-152 weights (torchvision\'s), for a video input to a '
+        'video parsing (LLP) features model, with --audio-weights and '
+        '--r2plus1d-weights')
+    parser.add_argument(
+        '--r2plus1d-weights',
+        help='R(2+1)D-18 weights (torchvision\'s), for a video input to a '
+        'video parsing (LLP) features model')
     parser.add_argument(
         '--frames-per-segment', type=int, default=16,
         help='frames of each second averaged by VGG-19 for a features model '
@@ -98,15 +107,14 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def video_extractor(args: argparse.Namespace) -> AVFeatureExtractor:
-    """The feature extractor of a video input: the weights are required."""
-    if not (args.audio_weights and args.visual_weights):
-        raise SystemExit(VIDEO_NEEDS_WEIGHTS)
-    return AVFeatureExtractor(
-        args.audio_weights,
-        args.visual_weights,
-        device=args.device,
-        frames_per_segment=args.frames_per_segment)
+def video_extractor(model, args: argparse.Namespace):
+    """The feature extractor of a video input to a features model (the
+    recipe of the model's inputs): its weights are required."""
+    extractor = build_video_extractor(
+        model, vars(args), args.device, args.frames_per_segment)
+    if extractor is None:
+        raise SystemExit(video_needs_weights(model))
+    return extractor
 
 
 def read_annotations(model, paths: List[str], video: str):
@@ -138,7 +146,7 @@ def main() -> None:
         # Unreadable, or not the file its hash-carrying name says.
         raise SystemExit(f'Checkpoint error: {error}') from None
     # A model trained on raw videos decodes them with its test pipeline.
-    extractor = video_extractor(args) if needs_extractor(
+    extractor = video_extractor(model, args) if needs_extractor(
         model, args.input) else None
     try:
         inputs = read_file_inputs(model, args.input, extractor)

@@ -35,16 +35,17 @@ import torch.nn as nn
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcpsp.apis import (  # noqa: E402
-    AVFeatureExtractor,
     InputFileError,
     init_localizer,
     localize_inputs,
     read_file_inputs,
     write_result_files,
 )
+from mmcpsp.apis.extractor_base import VideoFeatureExtractor  # noqa: E402
 from mmcpsp.apis.file_inference import (  # noqa: E402
-    VIDEO_NEEDS_WEIGHTS,
+    build_video_extractor,
     reads_raw_videos,
+    video_needs_weights,
 )
 from mmcpsp.apis.inference_inputs import is_features_file  # noqa: E402
 from mmcpsp.apis.inference_progress import WINDOWS  # noqa: E402
@@ -75,6 +76,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--visual-weights',
         help='VGG-19 weights, for video uploads to a features model')
     parser.add_argument(
+        '--res152-weights',
+        help='ResNet-152 weights (torchvision\'s), with --audio-weights and '
+        '--r2plus1d-weights, for video uploads to a video parsing (LLP) '
+        'features model')
+    parser.add_argument(
+        '--r2plus1d-weights',
+        help='R(2+1)D-18 weights (torchvision\'s), for video uploads to a '
+        'video parsing (LLP) features model')
+    parser.add_argument(
         '--frames-per-segment', type=int, default=16,
         help='frames of each second averaged by VGG-19 (features models)')
     parser.add_argument(
@@ -97,8 +107,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.concurrency < 1 or args.queue_size < 1:
         parser.error('--concurrency and --queue-size must be positive')
-    if bool(args.audio_weights) != bool(args.visual_weights):
-        parser.error('give both --audio-weights and --visual-weights')
     return args
 
 
@@ -154,13 +162,13 @@ class PageLocalizer:
 
     Args:
         model (nn.Module): A model from :func:`init_localizer`.
-        extractor (AVFeatureExtractor, optional): Reads videos for a
+        extractor (VideoFeatureExtractor, optional): Reads videos for a
             features model. Defaults to None.
         work_dir (str): The server's temporary folder.
     """
 
     def __init__(self, model: nn.Module,
-                 extractor: Optional[AVFeatureExtractor],
+                 extractor: Optional[VideoFeatureExtractor],
                  work_dir: str) -> None:
         self.model = model
         self.extractor = extractor
@@ -235,7 +243,7 @@ class PageLocalizer:
 
 
 def _model_note(model: nn.Module, checkpoint: str,
-                extractor: Optional[AVFeatureExtractor]) -> str:
+                extractor: Optional[VideoFeatureExtractor]) -> str:
     classes = model.dataset_meta['num_classes']
     reads = ('raw videos' if reads_raw_videos(model) else
              'VGGish and VGG-19 features')
@@ -244,13 +252,14 @@ def _model_note(model: nn.Module, checkpoint: str,
             f'classes), reading {reads}.')
     if extractor is None and not reads_raw_videos(model):
         note += (f'\n\n**Videos cannot be read here**: '
-                 f'{VIDEO_NEEDS_WEIGHTS} Features files (.npz) work.')
+                 f'{video_needs_weights(model)} Features files (.npz) '
+                 'work.')
     return note
 
 
 def build_app(model: nn.Module,
               work_dir: str,
-              extractor: Optional[AVFeatureExtractor] = None,
+              extractor: Optional[VideoFeatureExtractor] = None,
               checkpoint: str = 'checkpoint',
               concurrency: int = 1,
               queue_size: int = 16):
@@ -262,7 +271,7 @@ def build_app(model: nn.Module,
     Args:
         model (nn.Module): A model from :func:`init_localizer`.
         work_dir (str): The server's temporary folder.
-        extractor (AVFeatureExtractor, optional): Reads videos for a
+        extractor (VideoFeatureExtractor, optional): Reads videos for a
             features model. Defaults to None.
         checkpoint (str): Named on the page. Defaults to ``'checkpoint'``.
         concurrency (int): Requests run at once
@@ -366,13 +375,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     except CheckpointError as error:
         raise SystemExit(f'Checkpoint error: {error}') from None
     extractor = None
-    if args.audio_weights and not reads_raw_videos(model):
-        extractor = AVFeatureExtractor(
-            args.audio_weights,
-            args.visual_weights,
-            device=args.device,
-            frames_per_segment=args.frames_per_segment)
-    elif args.audio_weights:
+    given = [name for name in ('audio_weights', 'visual_weights',
+                               'res152_weights', 'r2plus1d_weights')
+             if getattr(args, name)]
+    if given and not reads_raw_videos(model):
+        extractor = build_video_extractor(
+            model, vars(args), args.device, args.frames_per_segment)
+        if extractor is None:
+            raise SystemExit(video_needs_weights(model))
+    elif given:
         logger.info('The model decodes videos itself: the extractor '
                     'weights are not used.')
     with tempfile.TemporaryDirectory(prefix='mmcpsp-webui-') as work_dir:

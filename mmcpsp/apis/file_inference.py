@@ -10,7 +10,7 @@ import os.path as osp
 import zipfile
 import zlib
 from contextlib import contextmanager
-from typing import Any, Iterator, List, Optional
+from typing import Any, Iterator, List, Mapping, Optional
 
 import numpy as np
 import torch.nn as nn
@@ -19,6 +19,7 @@ from mmcpsp.utils import atomic_write
 from mmcpsp.visualization import save_figure, save_result
 from mmcpsp.visualization.attention import attention_pages, draw_attention
 
+from .extractor_base import VideoFeatureExtractor
 from .feature_extractor import AVFeatureExtractor
 from .inference import inference_localizer, model_inputs
 from .inference_inputs import (
@@ -27,11 +28,70 @@ from .inference_inputs import (
     load_feature_inputs,
 )
 from .inference_progress import ProgressCallback
+from .llp_feature_extractor import LLPFeatureExtractor
 
-#: Why a features model cannot read a video without the extractor weights.
+#: The extractor weights each feature recipe needs, as the demos' options
+#: (``--audio-weights`` ...): AVE and VGGSound-AVEL models read VGGish and
+#: VGG-19 features, LLP models VGGish, ResNet-152 frames and R(2+1)D-18
+#: clips.
+EXTRACTOR_WEIGHTS = {
+    'ave': (('audio_weights', 'VGGish'), ('visual_weights', 'VGG-19')),
+    'llp': (('audio_weights', 'VGGish'), ('res152_weights', 'ResNet-152'),
+            ('r2plus1d_weights', 'R(2+1)D-18')),
+}
+#: Why an AVE-recipe features model cannot read a video without weights
+#: (:func:`video_needs_weights` of such a model).
 VIDEO_NEEDS_WEIGHTS = (
     'A video input to this model needs --audio-weights (VGGish) and '
     '--visual-weights (VGG-19): the model reads their features.')
+
+
+def feature_recipe(model: nn.Module) -> str:
+    """The extraction recipe of a features model's inputs: ``'llp'`` for
+    the video parsing inputs (``visual_st`` among them), else ``'ave'``."""
+    input_keys, _ = model_inputs(getattr(model, 'cfg', None))
+    return 'llp' if 'visual_st' in input_keys else 'ave'
+
+
+def video_needs_weights(model: nn.Module) -> str:
+    """The line saying which weights a video input to ``model`` needs."""
+    names = EXTRACTOR_WEIGHTS[feature_recipe(model)]
+    options = [f"--{name.replace('_', '-')} ({network})"
+               for name, network in names]
+    options = ', '.join(options[:-1]) + ' and ' + options[-1]
+    return (f'A video input to this model needs {options}: the model '
+            'reads their features.')
+
+
+def build_video_extractor(model: nn.Module,
+                          weights: Mapping[str, Optional[str]],
+                          device: str = 'cpu',
+                          frames_per_segment: int = 16
+                          ) -> Optional[VideoFeatureExtractor]:
+    """The extractor that gives ``model`` its features from videos.
+
+    Args:
+        model (nn.Module): A features model from :func:`init_localizer`.
+        weights (Mapping[str, str | None]): Weight files by the names of
+            :data:`EXTRACTOR_WEIGHTS` (``audio_weights``,
+            ``visual_weights``, ``res152_weights``, ``r2plus1d_weights``).
+        device (str): Where the networks run. Defaults to ``'cpu'``.
+        frames_per_segment (int): VGG-19 frames averaged per second (the
+            AVE recipe). Defaults to 16.
+
+    Returns:
+        VideoFeatureExtractor | None: None when a weight file the recipe
+        needs is not given.
+    """
+    recipe = feature_recipe(model)
+    files = [weights.get(name) for name, _ in EXTRACTOR_WEIGHTS[recipe]]
+    if not all(files):
+        return None
+    if recipe == 'llp':
+        return LLPFeatureExtractor(*files, device=device)
+    return AVFeatureExtractor(
+        *files, device=device, frames_per_segment=frames_per_segment)
+
 
 #: What reading a file that is not a decodable video or a well-formed
 #: features file raises (a broken zip or compressed member included).
@@ -104,7 +164,8 @@ def read_file_inputs(model: nn.Module,
             without ``extractor``.
     """
     if extractor is None and needs_extractor(model, path):
-        raise InputFileError(f'{shown_as or path}: {VIDEO_NEEDS_WEIGHTS}')
+        raise InputFileError(
+            f'{shown_as or path}: {video_needs_weights(model)}')
     input_keys, pipeline = model_inputs(getattr(model, 'cfg', None))
     with input_file_errors(path, shown_as):
         return load_feature_inputs(path, extractor, input_keys, pipeline,

@@ -209,9 +209,15 @@ def _from_ave_root(data_root: str, video_id: str) -> FeatureInputs:
         gt_spans=[annotations.span_of(row)])
 
 
-def _middle_frames(frames: np.ndarray) -> np.ndarray:
-    """The middle one of the frames sampled in each second [N, H, W, 3]."""
-    return frames[:, frames.shape[1] // 2]
+def _middle_frames(frames: np.ndarray, num_segments: int) -> np.ndarray:
+    """The middle one of the frames sampled in each second [N, H, W, 3],
+    from [N, F, H, W, 3] or, second-major, [F N, H, W, 3]."""
+    if frames.ndim == 4 and len(frames) != num_segments \
+            and len(frames) % num_segments == 0:
+        frames = frames.reshape(num_segments, -1, *frames.shape[1:])
+    if frames.ndim == 5:
+        frames = frames[:, frames.shape[1] // 2]
+    return frames
 
 
 def _from_video(path: str, input_keys: Sequence[str],
@@ -228,7 +234,8 @@ def _from_video(path: str, input_keys: Sequence[str],
         frames = inputs['visual'] if inputs['visual'].ndim == 5 else None
         return FeatureInputs(
             _name_of(path), inputs, duration=float(results['duration']),
-            frames=None if frames is None else _middle_frames(frames))
+            frames=None if frames is None else _middle_frames(
+                frames, len(frames)))
     if extractor is None:
         raise ValueError(
             f'{path} is read as a video: its features need '
@@ -240,10 +247,11 @@ def _from_video(path: str, input_keys: Sequence[str],
     report(progress, EXTRACTING, 0, 1)
     features = extractor.embed(decoded)
     report(progress, EXTRACTING, 1, 1)
+    inputs = {key: features[key] for key in input_keys}
     return FeatureInputs(
-        _name_of(path), {key: features[key] for key in input_keys},
+        _name_of(path), inputs,
         duration=float(decoded.duration),
-        frames=_middle_frames(decoded.frames))
+        frames=_middle_frames(decoded.frames, len(inputs[input_keys[0]])))
 
 
 def read_event_annotations(path: str,

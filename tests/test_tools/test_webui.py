@@ -261,8 +261,6 @@ def test_defaults_stay_on_this_machine():
     assert kwargs['server_port'] == 7860
     assert kwargs['max_file_size'] == '200mb'
     assert kwargs['share'] is False and kwargs['mcp_server'] is False
-    with pytest.raises(SystemExit):
-        webui.parse_args(['model.pth', '--audio-weights', 'a.pth'])
 
 
 @pytest.mark.slow
