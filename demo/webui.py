@@ -46,7 +46,11 @@ from mmcpsp.apis.file_inference import (  # noqa: E402
     VIDEO_NEEDS_WEIGHTS,
     reads_raw_videos,
 )
-from mmcpsp.apis.inference_inputs import is_features_file  # noqa: E402
+from mmcpsp.apis.inference import model_inputs  # noqa: E402
+from mmcpsp.apis.inference_inputs import (  # noqa: E402
+    AVEL_INPUT_KEYS,
+    is_features_file,
+)
 from mmcpsp.apis.inference_progress import WINDOWS  # noqa: E402
 from mmcpsp.apis.sliding_window import has_attention_maps  # noqa: E402
 from mmcpsp.utils.checkpoint import CheckpointError  # noqa: E402
@@ -198,6 +202,10 @@ class PageLocalizer:
                             'an .npz with all the inputs of the model.',
                             quote=False),
                 print_exception=False)
+        refusal = video_refusal(self.model, self.extractor)
+        if refusal is not None and not is_features_file(upload):
+            raise gr.Error(html.escape(f'{name}: {refusal}', quote=False),
+                           print_exception=False)
         report = _progress_callback(progress)
         with_attention = (not is_features_file(upload)
                           and has_attention_maps(self.model))
@@ -234,17 +242,38 @@ class PageLocalizer:
                                       attention=written[2:])
 
 
+def reads_ave_features(model: nn.Module) -> bool:
+    """Whether the model reads the features :class:`AVFeatureExtractor`
+    computes (VGGish ``audio``, VGG-19 ``visual``): the only extractor
+    of this page."""
+    return (not reads_raw_videos(model)
+            and model_inputs(model.cfg)[0] == AVEL_INPUT_KEYS)
+
+
+def video_refusal(model: nn.Module,
+                  extractor: Optional[AVFeatureExtractor]) -> Optional[str]:
+    """Why the page reads no video for ``model``, or None when it does."""
+    if reads_raw_videos(model) or extractor is not None:
+        return None
+    if reads_ave_features(model):
+        return VIDEO_NEEDS_WEIGHTS
+    keys = ', '.join(model_inputs(model.cfg)[0])
+    return (f'this model reads the features {keys}, which this page '
+            'extracts from no video.')
+
+
 def _model_note(model: nn.Module, checkpoint: str,
                 extractor: Optional[AVFeatureExtractor]) -> str:
     classes = model.dataset_meta['num_classes']
     reads = ('raw videos' if reads_raw_videos(model) else
-             'VGGish and VGG-19 features')
+             'the features ' + ', '.join(model_inputs(model.cfg)[0]))
     note = (f'**Model**: `{html.escape(osp.basename(checkpoint))}`, '
             f'{type(model).__name__} ({model.head.task}, {classes} '
             f'classes), reading {reads}.')
-    if extractor is None and not reads_raw_videos(model):
-        note += (f'\n\n**Videos cannot be read here**: '
-                 f'{VIDEO_NEEDS_WEIGHTS} Features files (.npz) work.')
+    refusal = video_refusal(model, extractor)
+    if refusal is not None:
+        note += (f'\n\n**Videos cannot be read here**: {refusal} '
+                 'Features files (.npz) work.')
     return note
 
 
@@ -366,15 +395,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     except CheckpointError as error:
         raise SystemExit(f'Checkpoint error: {error}') from None
     extractor = None
-    if args.audio_weights and not reads_raw_videos(model):
+    if args.audio_weights and reads_ave_features(model):
         extractor = AVFeatureExtractor(
             args.audio_weights,
             args.visual_weights,
             device=args.device,
             frames_per_segment=args.frames_per_segment)
     elif args.audio_weights:
-        logger.info('The model decodes videos itself: the extractor '
-                    'weights are not used.')
+        logger.warning(
+            'The model does not read VGGish and VGG-19 features: the '
+            'extractor weights are not used (%s)',
+            'it decodes videos itself' if reads_raw_videos(model) else
+            'upload features files')
     with tempfile.TemporaryDirectory(prefix='mmcpsp-webui-') as work_dir:
         # Ctrl+C and SIGTERM close the server; the folder goes with it.
         signal.signal(signal.SIGTERM, _stop)

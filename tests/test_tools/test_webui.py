@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -24,6 +25,7 @@ from mmcpsp.apis import (
 )
 from mmcpsp.testing import random_image, write_test_video
 
+gradio = pytest.importorskip('gradio')
 gradio_client = pytest.importorskip('gradio_client')
 PNG = b'\x89PNG\r\n\x1a\n'
 
@@ -231,6 +233,36 @@ def test_parsing_tables():
         ['modality', 'start', 'end', 'label', 'score'],
         [['audio', 0.0, 1.0, 'Dog', 0.9],
          ['audio-visual', 0.0, 1.0, 'Dog', 0.8]])
+
+
+def test_video_parsing_model(work_dir, tmp_path):
+    """An AVVP model: its features file through the same page, the tables
+    of its result; videos refused with one line (no extractor of its
+    features here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # random weights, generic names
+        parsing_model = init_localizer('configs/cpsp_avvp_llp.py')
+    rng = np.random.default_rng(0)
+    path = str(tmp_path / 'llp.npz')
+    np.savez(path, audio=rng.random((12, 128), np.float32),
+             visual=rng.random((96, 2048), np.float32),
+             visual_st=rng.random((12, 512), np.float32))
+    page = webui.PageLocalizer(parsing_model, None, work_dir)
+    timeline, data, details = page.localize(path, 10, None,
+                                            lambda *args, **kwargs: None)
+    assert data == expected_dict(parsing_model, path)
+    assert open(timeline, 'rb').read(8) == PNG
+    assert details['attention'] == []
+    assert webui.segment_table(data)[0] == [
+        'start', 'end', 'audio', 'visual', 'audio-visual'
+    ]
+    assert len(webui.segment_table(data)[1]) == 12
+    assert webui.event_table(data)[0][0] == 'modality'
+    (tmp_path / 'clip.mp4').write_bytes(b'')
+    with pytest.raises(gradio.Error,
+                       match='clip.mp4: this model reads the features '
+                       'audio, visual, visual_st'):
+        page.localize(str(tmp_path / 'clip.mp4'), 10, None, None)
 
 
 def test_page_says_videos_need_the_extractor_weights(model, work_dir):
