@@ -101,6 +101,7 @@ setup(
         'h5py>=3.16.0',
         'matplotlib>=3.11.2',
         'numpy>=1.26',
+        'pillow>=12.3.0',
         'av>=18.1.0',
     ],
     extras_require={

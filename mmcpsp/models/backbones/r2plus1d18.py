@@ -10,7 +10,7 @@ from torch.nn.modules.utils import _triple
 
 from mmcpsp.registry import MODELS
 
-from ..utils import load_local_weights
+from ..utils import LocalWeightsMixin
 from ..utils.torchvision_keys import (
     CLASSIFIER_PREFIX,
     torchvision_r2plus1d_key,
@@ -114,7 +114,7 @@ class Conv2plus1dMid(nn.Module):
 
 
 @MODELS.register_module()
-class R2Plus1D18(ResNet3d):
+class R2Plus1D18(LocalWeightsMixin, ResNet3d):
     """torchvision's ``r2plus1d_18`` (Tran et al., CVPR 2018), as an
     MMAction2 ResNet3d.
 
@@ -162,6 +162,9 @@ class R2Plus1D18(ResNet3d):
         frozen_stages (int): As MMAction2's ResNet3d. Defaults to -1.
         norm_eval (bool): As MMAction2's ResNet3d. Defaults to False.
     """
+
+    weight_drop_prefixes = (CLASSIFIER_PREFIX, )
+    weight_rename = staticmethod(torchvision_r2plus1d_key)
 
     def __init__(self,
                  pretrained: Optional[str] = None,
@@ -236,22 +239,6 @@ class R2Plus1D18(ResNet3d):
                         mid_channels=r2plus1d_mid_channels(block_in, planes)),
                     norm_cfg=norm_cfg, act_cfg=act_cfg))
         return nn.Sequential(*layers)
-
-    def init_weights(self) -> None:
-        """Load ``pretrained`` when given (MMAction2's initialisation
-        otherwise)."""
-        if self.weight_file is None:
-            super().init_weights()
-            return
-        load_local_weights(self, self.weight_file,
-                           drop_prefixes=(CLASSIFIER_PREFIX, ),
-                           rename=torchvision_r2plus1d_key)
-
-    def train(self, mode: bool = True) -> 'R2Plus1D18':
-        """Set the training mode; returns the module (MMAction2's ResNet3d
-        returns None, which breaks ``model.eval()`` chaining)."""
-        super().train(mode)
-        return self
 
     def forward(self, clips: torch.Tensor
                 ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:

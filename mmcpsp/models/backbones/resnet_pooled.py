@@ -6,7 +6,7 @@ from mmaction.models.backbones.resnet import ResNet
 
 from mmcpsp.registry import MODELS
 
-from ..utils import load_local_weights
+from ..utils import LocalWeightsMixin
 from ..utils.torchvision_keys import CLASSIFIER_PREFIX, torchvision_resnet_key
 
 #: torchvision's ImageNet normalisation of RGB in [0, 1] (the settings
@@ -16,7 +16,7 @@ IMAGENET_UNIT_STD = (0.229, 0.224, 0.225)
 
 
 @MODELS.register_module()
-class ResNetPooled(ResNet):
+class ResNetPooled(LocalWeightsMixin, ResNet):
     """MMAction2's 2-D ResNet, globally average-pooled: one vector a frame.
 
     MMAction2's :class:`~mmaction.models.ResNet` is torchvision's ResNet
@@ -48,26 +48,13 @@ class ResNetPooled(ResNet):
             initialisation).
     """
 
+    weight_drop_prefixes = (CLASSIFIER_PREFIX, )
+    weight_rename = staticmethod(torchvision_resnet_key)
+
     def __init__(self, depth: int = 152,
                  pretrained: Optional[str] = None) -> None:
         super().__init__(depth=depth, pretrained=None)
         self.weight_file = pretrained
-
-    def init_weights(self) -> None:
-        """Load ``pretrained`` when given (MMAction2's initialisation
-        otherwise)."""
-        if self.weight_file is None:
-            super().init_weights()
-            return
-        load_local_weights(self, self.weight_file,
-                           drop_prefixes=(CLASSIFIER_PREFIX, ),
-                           rename=torchvision_resnet_key)
-
-    def train(self, mode: bool = True) -> 'ResNetPooled':
-        """Set the training mode; returns the module (MMAction2's ResNet
-        returns None, which breaks ``model.eval()`` chaining)."""
-        super().train(mode)
-        return self
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """Pooled features of frames.

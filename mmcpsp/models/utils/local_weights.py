@@ -1,7 +1,7 @@
 """Load published weight files from a local path, strictly and safely."""
 import os.path as osp
 import pickle
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -71,3 +71,36 @@ def load_local_weights(module: nn.Module,
     except RuntimeError as error:
         raise RuntimeError(
             f'{path} does not fit {type(module).__name__}: {error}') from None
+
+
+class LocalWeightsMixin:
+    """For a backbone of an upstream library (mmcv, MMAction2) that takes a
+    published weight file from a local path.
+
+    :meth:`init_weights` loads ``self.weight_file`` strictly with the
+    class's ``weight_rename`` and ``weight_drop_prefixes`` (see
+    :func:`load_local_weights`), or keeps the library's own initialisation
+    when it is None; :meth:`train` returns the module (mmcv's VGG and
+    MMAction2's ResNets return None, which breaks ``model.eval()``
+    chaining). List it before the library's class.
+    """
+    weight_file: Optional[str] = None
+    #: Keys of the file to leave out (a classifier).
+    weight_drop_prefixes: Tuple[str, ...] = ()
+    #: File key -> module key; wrap a function in ``staticmethod``.
+    weight_rename: Optional[Callable[[str], str]] = None
+
+    def init_weights(self) -> None:
+        """Load ``weight_file`` when given (the library's initialisation
+        otherwise)."""
+        if self.weight_file is None:
+            super().init_weights()
+            return
+        load_local_weights(self, self.weight_file,
+                           drop_prefixes=self.weight_drop_prefixes,
+                           rename=self.weight_rename)
+
+    def train(self, mode: bool = True) -> nn.Module:
+        """Set the training mode; returns the module."""
+        super().train(mode)
+        return self
