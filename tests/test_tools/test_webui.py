@@ -332,20 +332,26 @@ def test_command_line_listens_on_localhost_and_cleans_up(
     assert os.listdir(tmp_path) == []
 
 
-def browser_upload_error(url: str, path: str) -> str:
-    """The error the page shows when ``path`` is chosen for upload."""
+def browser_upload_error(url: str, path: str) -> tuple:
+    """The error the page shows when ``path`` is chosen for upload, and
+    the uploads the page posted."""
     from playwright.sync_api import sync_playwright
+    posted = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=screenshot_tool.CHROMIUM, headless=True,
             args=['--no-sandbox'])
         try:
             page = browser.new_page()
+            page.on('request', lambda request: posted.append(request.url)
+                    if request.method == 'POST'
+                    and request.url.split('?')[0].endswith('/upload')
+                    else None)
             page.goto(url)
             page.set_input_files('#upload input[type=file]', path)
             toast = page.locator(screenshot_tool.ERROR).first
             toast.wait_for(timeout=60_000)
-            return toast.inner_text()
+            return toast.inner_text(), posted
         finally:
             browser.close()
 
@@ -363,8 +369,10 @@ def test_page_in_a_browser(model, extractor, work_dir, tmp_path):
     with screenshot_tool.serve(model, extractor, work_dir, '1mb') as url:
         found = screenshot_tool.capture_page(url, video,
                                              str(tmp_path / 'page.png'))
-        refusal = browser_upload_error(url, str(big))
+        refusal, posted = browser_upload_error(url, str(big))
+    # Refused by the page before it is sent.
     assert 'big.mp4' in refusal and 'exceed' in refusal.lower()
+    assert posted == []
     assert found['event_columns'] == ['start', 'end', 'label', 'score']
     assert found['segment_rows'] >= 10  # the rows in view of the 12
     assert found['attention_images'] >= 1
