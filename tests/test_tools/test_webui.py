@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
+from mmengine.config import Config
 from tool_runner import REPO_ROOT, free_port, tool_env
 
 from mmcpsp.apis import (
@@ -233,6 +234,26 @@ def test_parsing_tables():
         ['modality', 'start', 'end', 'label', 'score'],
         [['audio', 0.0, 1.0, 'Dog', 0.9],
          ['audio-visual', 0.0, 1.0, 'Dog', 0.8]])
+
+
+def test_raw_video_model_needs_no_extractor(work_dir, tmp_path):
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs',
+                                   'cpsp_fully_ave_rawvideo.py'))
+    cfg.test_dataloader.dataset.pipeline[0].frames_per_segment = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # random weights, generic names
+        raw_model = init_localizer(cfg)
+    assert webui.video_refusal(raw_model, None) is None
+    assert 'cannot be read' not in webui._model_note(raw_model, 'raw.pth',
+                                                     None)
+    video = str(tmp_path / 'five.mp4')
+    write_test_video(video, [random_image(s) for s in range(5)],
+                     tones=[440, 0, 880, 880, 0])
+    page = webui.PageLocalizer(raw_model, None, work_dir)
+    _, data, details = page.localize(video, 10, None,
+                                     lambda *args, **kwargs: None)
+    assert len(data['segments']) == 5
+    assert len(details['attention']) == 1
 
 
 def test_video_parsing_model(work_dir, tmp_path):
