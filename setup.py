@@ -112,7 +112,7 @@ setup(
             'soundfile', 'playwright'
         ],
         'mim': ['openmim'],
-        'demo': ['gradio>=6.31,<7', 'gradio_client>=2.7,<3'],
+        'demo': ['gradio>=6.31.0,<7', 'gradio_client>=2.7.2,<3'],
         'tensorboard': ['tensorboard'],
     },
     zip_safe=False,

@@ -47,6 +47,7 @@ from mmcpsp.apis.file_inference import (  # noqa: E402
     reads_raw_videos,
     video_needs_weights,
 )
+from mmcpsp.apis.inference import model_inputs  # noqa: E402
 from mmcpsp.apis.inference_inputs import is_features_file  # noqa: E402
 from mmcpsp.apis.inference_progress import WINDOWS  # noqa: E402
 from mmcpsp.apis.sliding_window import has_attention_maps  # noqa: E402
@@ -206,6 +207,10 @@ class PageLocalizer:
                             'an .npz with all the inputs of the model.',
                             quote=False),
                 print_exception=False)
+        refusal = video_refusal(self.model, self.extractor)
+        if refusal is not None and not is_features_file(upload):
+            raise gr.Error(html.escape(f'{name}: {refusal}', quote=False),
+                           print_exception=False)
         report = _progress_callback(progress)
         with_attention = (not is_features_file(upload)
                           and has_attention_maps(self.model))
@@ -242,18 +247,28 @@ class PageLocalizer:
                                       attention=written[2:])
 
 
+def video_refusal(model: nn.Module,
+                  extractor: Optional[VideoFeatureExtractor]
+                  ) -> Optional[str]:
+    """Why the page reads no video for ``model`` (the extractor weights of
+    its feature recipe were not given), or None when it does."""
+    if reads_raw_videos(model) or extractor is not None:
+        return None
+    return video_needs_weights(model)
+
+
 def _model_note(model: nn.Module, checkpoint: str,
                 extractor: Optional[VideoFeatureExtractor]) -> str:
     classes = model.dataset_meta['num_classes']
     reads = ('raw videos' if reads_raw_videos(model) else
-             'VGGish and VGG-19 features')
+             'the features ' + ', '.join(model_inputs(model.cfg)[0]))
     note = (f'**Model**: `{html.escape(osp.basename(checkpoint))}`, '
             f'{type(model).__name__} ({model.head.task}, {classes} '
             f'classes), reading {reads}.')
-    if extractor is None and not reads_raw_videos(model):
-        note += (f'\n\n**Videos cannot be read here**: '
-                 f'{video_needs_weights(model)} Features files (.npz) '
-                 'work.')
+    refusal = video_refusal(model, extractor)
+    if refusal is not None:
+        note += (f'\n\n**Videos cannot be read here**: {refusal} '
+                 'Features files (.npz) work.')
     return note
 
 

@@ -9,11 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
 import pytest
+from mmengine.config import Config
 from tool_runner import REPO_ROOT, free_port, tool_env
 
 from mmcpsp.apis import (
@@ -24,6 +26,7 @@ from mmcpsp.apis import (
 )
 from mmcpsp.testing import random_image, write_test_video
 
+gradio = pytest.importorskip('gradio')
 gradio_client = pytest.importorskip('gradio_client')
 PNG = b'\x89PNG\r\n\x1a\n'
 
@@ -233,6 +236,56 @@ def test_parsing_tables():
          ['audio-visual', 0.0, 1.0, 'Dog', 0.8]])
 
 
+def test_raw_video_model_needs_no_extractor(work_dir, tmp_path):
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs',
+                                   'cpsp_fully_ave_rawvideo.py'))
+    cfg.test_dataloader.dataset.pipeline[0].frames_per_segment = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # random weights, generic names
+        raw_model = init_localizer(cfg)
+    assert webui.video_refusal(raw_model, None) is None
+    assert 'cannot be read' not in webui._model_note(raw_model, 'raw.pth',
+                                                     None)
+    video = str(tmp_path / 'five.mp4')
+    write_test_video(video, [random_image(s) for s in range(5)],
+                     tones=[440, 0, 880, 880, 0])
+    page = webui.PageLocalizer(raw_model, None, work_dir)
+    _, data, details = page.localize(video, 10, None,
+                                     lambda *args, **kwargs: None)
+    assert len(data['segments']) == 5
+    assert len(details['attention']) == 1
+
+
+def test_video_parsing_model(work_dir, tmp_path):
+    """An AVVP model: its features file through the same page, the tables
+    of its result; videos refused with one line naming the weights of
+    LLP's extractors, which were not given."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # random weights, generic names
+        parsing_model = init_localizer('configs/cpsp_avvp_llp.py')
+    rng = np.random.default_rng(0)
+    path = str(tmp_path / 'llp.npz')
+    np.savez(path, audio=rng.random((12, 128), np.float32),
+             visual=rng.random((96, 2048), np.float32),
+             visual_st=rng.random((12, 512), np.float32))
+    page = webui.PageLocalizer(parsing_model, None, work_dir)
+    timeline, data, details = page.localize(path, 10, None,
+                                            lambda *args, **kwargs: None)
+    assert data == expected_dict(parsing_model, path)
+    assert open(timeline, 'rb').read(8) == PNG
+    assert details['attention'] == []
+    assert webui.segment_table(data)[0] == [
+        'start', 'end', 'audio', 'visual', 'audio-visual'
+    ]
+    assert len(webui.segment_table(data)[1]) == 12
+    assert webui.event_table(data)[0][0] == 'modality'
+    (tmp_path / 'clip.mp4').write_bytes(b'')
+    with pytest.raises(gradio.Error,
+                       match=r'clip.mp4: A video input to this model '
+                       r'needs --audio-weights \(VGGish\), --res152-weights'):
+        page.localize(str(tmp_path / 'clip.mp4'), 10, None, None)
+
+
 def test_page_says_videos_need_the_extractor_weights(model, work_dir):
     app = webui.build_app(model, work_dir)
     texts = [component['props'].get('value') or ''
@@ -298,20 +351,26 @@ def test_command_line_listens_on_localhost_and_cleans_up(
     assert os.listdir(tmp_path) == []
 
 
-def browser_upload_error(url: str, path: str) -> str:
-    """The error the page shows when ``path`` is chosen for upload."""
+def browser_upload_error(url: str, path: str) -> tuple:
+    """The error the page shows when ``path`` is chosen for upload, and
+    the uploads the page posted."""
     from playwright.sync_api import sync_playwright
+    posted = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=screenshot_tool.CHROMIUM, headless=True,
             args=['--no-sandbox'])
         try:
             page = browser.new_page()
+            page.on('request', lambda request: posted.append(request.url)
+                    if request.method == 'POST'
+                    and request.url.split('?')[0].endswith('/upload')
+                    else None)
             page.goto(url)
             page.set_input_files('#upload input[type=file]', path)
             toast = page.locator(screenshot_tool.ERROR).first
             toast.wait_for(timeout=60_000)
-            return toast.inner_text()
+            return toast.inner_text(), posted
         finally:
             browser.close()
 
@@ -329,8 +388,10 @@ def test_page_in_a_browser(model, extractor, work_dir, tmp_path):
     with screenshot_tool.serve(model, extractor, work_dir, '1mb') as url:
         found = screenshot_tool.capture_page(url, video,
                                              str(tmp_path / 'page.png'))
-        refusal = browser_upload_error(url, str(big))
+        refusal, posted = browser_upload_error(url, str(big))
+    # Refused by the page before it is sent.
     assert 'big.mp4' in refusal and 'exceed' in refusal.lower()
+    assert posted == []
     assert found['event_columns'] == ['start', 'end', 'label', 'score']
     assert found['segment_rows'] >= 10  # the rows in view of the 12
     assert found['attention_images'] >= 1
