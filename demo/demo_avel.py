@@ -100,8 +100,9 @@ def parse_args() -> argparse.Namespace:
         '(video inputs)')
     parser.add_argument(
         '--amp', action='store_true',
-        help='bfloat16 autocast (CPUs with bfloat16 kernels; on a GPU as '
-        'MMEngine chooses); the default is the float32 of the recipe')
+        help='bfloat16 autocast for the model and, for a video, the visual '
+        'feature network (CPUs with bfloat16 kernels; on a GPU as MMEngine '
+        'chooses); the default is the float32 of the recipe')
     parser.add_argument(
         '--device', default='cpu', help='device of the models, e.g. cuda:0')
     return parser.parse_args()
@@ -111,7 +112,7 @@ def video_extractor(model, args: argparse.Namespace):
     """The feature extractor of a video input to a features model (the
     recipe of the model's inputs): its weights are required."""
     extractor = build_video_extractor(
-        model, vars(args), args.device, args.frames_per_segment)
+        model, vars(args), args.device, args.frames_per_segment, args.amp)
     if extractor is None:
         raise SystemExit(video_needs_weights(model))
     return extractor

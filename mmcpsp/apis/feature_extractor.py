@@ -95,6 +95,8 @@ class AVFeatureExtractor(VideoFeatureExtractor):
         frame_size (int): Side S of the square frames given to VGG-19; the
             maps are S / 32 on a side. Defaults to 224 (the AVE recipe:
             7 x 7); smaller sizes make fast tests.
+        amp (bool): VGG-19 under bfloat16 autocast (see
+            :class:`VideoFeatureExtractor`). Defaults to False.
 
     Example:
         >>> extractor = AVFeatureExtractor('vggish-10086976.pth',
@@ -110,11 +112,13 @@ class AVFeatureExtractor(VideoFeatureExtractor):
                  device: Union[str, torch.device] = 'cpu',
                  frames_per_segment: int = 16,
                  batch_size: int = 16,
-                 frame_size: int = AVE_FRAME_SIZE) -> None:
+                 frame_size: int = AVE_FRAME_SIZE,
+                 amp: bool = False) -> None:
         if frames_per_segment < 1:
             raise ValueError('frames_per_segment must be positive')
         super().__init__(audio_weights, device, batch_size,
-                         dict(VGGish=audio_weights, VGG19=visual_weights))
+                         dict(VGGish=audio_weights, VGG19=visual_weights),
+                         amp=amp)
         self.frames_per_segment = frames_per_segment
         self.frame_size = frame_size
         self.visual_model = self.prepare(

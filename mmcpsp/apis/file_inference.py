@@ -66,7 +66,8 @@ def video_needs_weights(model: nn.Module) -> str:
 def build_video_extractor(model: nn.Module,
                           weights: Mapping[str, Optional[str]],
                           device: str = 'cpu',
-                          frames_per_segment: int = 16
+                          frames_per_segment: int = 16,
+                          amp: bool = False
                           ) -> Optional[VideoFeatureExtractor]:
     """The extractor that gives ``model`` its features from videos.
 
@@ -78,6 +79,8 @@ def build_video_extractor(model: nn.Module,
         device (str): Where the networks run. Defaults to ``'cpu'``.
         frames_per_segment (int): VGG-19 frames averaged per second (the
             AVE recipe). Defaults to 16.
+        amp (bool): The visual networks under bfloat16 autocast. Defaults
+            to False.
 
     Returns:
         VideoFeatureExtractor | None: None when a weight file the recipe
@@ -88,9 +91,10 @@ def build_video_extractor(model: nn.Module,
     if not all(files):
         return None
     if recipe == 'llp':
-        return LLPFeatureExtractor(*files, device=device)
+        return LLPFeatureExtractor(*files, device=device, amp=amp)
     return AVFeatureExtractor(
-        *files, device=device, frames_per_segment=frames_per_segment)
+        *files, device=device, frames_per_segment=frames_per_segment,
+        amp=amp)
 
 
 #: What reading a file that is not a decodable video or a well-formed

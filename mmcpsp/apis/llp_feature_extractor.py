@@ -181,6 +181,8 @@ class LLPFeatureExtractor(VideoFeatureExtractor):
             recipe); smaller sizes make fast tests.
         clip_size (int): R(2+1)D-18 frame side. Defaults to 112 (the
             recipe).
+        amp (bool): ResNet-152 and R(2+1)D-18 under bfloat16 autocast (see
+            :class:`VideoFeatureExtractor`). Defaults to False.
 
     Example:
         >>> extractor = LLPFeatureExtractor(
@@ -198,13 +200,14 @@ class LLPFeatureExtractor(VideoFeatureExtractor):
                  device: Union[str, torch.device] = 'cpu',
                  batch_size: int = 16,
                  frame_size: int = LLP_FRAME_SIZE,
-                 clip_size: int = LLP_CLIP_SIZE) -> None:
+                 clip_size: int = LLP_CLIP_SIZE,
+                 amp: bool = False) -> None:
         if frame_size < 1 or clip_size < 1:
             raise ValueError('frame_size and clip_size must be positive')
         super().__init__(
             audio_weights, device, batch_size,
             dict(VGGish=audio_weights, ResNet152=res152_weights,
-                 R2Plus1D18=r2plus1d_weights))
+                 R2Plus1D18=r2plus1d_weights), amp=amp)
         self.frame_size = frame_size
         self.clip_size = clip_size
         self.frame_model = self.prepare(

@@ -112,6 +112,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='ave: frames averaged per second (AVE: 16)')
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
     parser.add_argument(
+        '--amp', action='store_true',
+        help='visual networks under bfloat16 autocast (a CPU with bfloat16 '
+        'kernels, or a GPU); files stay float32. The default float32 is '
+        'the published recipe (tools/data/README.md: the difference)')
+    parser.add_argument(
         '--batch-size', type=int, default=16,
         help='frames per network pass (ave: a whole AVE video at N=16 is '
         '160; llp: an LLP clip is 80 frames)')
@@ -192,11 +197,13 @@ def make_extractor(args: argparse.Namespace) -> VideoFeatureExtractor:
         return LLPFeatureExtractor(
             args.audio_weights, args.res152_weights, args.r2plus1d_weights,
             device=args.device, batch_size=args.batch_size,
-            frame_size=args.frame_size, clip_size=args.clip_size)
+            frame_size=args.frame_size, clip_size=args.clip_size,
+            amp=args.amp)
     return AVFeatureExtractor(
         args.audio_weights, args.visual_weights, device=args.device,
         frames_per_segment=args.frames_per_segment,
-        batch_size=args.batch_size, frame_size=args.frame_size)
+        batch_size=args.batch_size, frame_size=args.frame_size,
+        amp=args.amp)
 
 
 class _Decoding(Dataset):
