@@ -14,9 +14,9 @@ DEMO_AVVP_EPOCHS ?= 6
 
 .PHONY: venv demo demo-avvp test test-slow test-all lint
 
-$(STAMP): setup.py requirements/runtime.txt requirements/tests.txt
+$(STAMP): setup.py requirements/runtime.txt requirements/tests.txt requirements/demo.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt -r requirements/demo.txt
 	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
 	touch $(STAMP)
 

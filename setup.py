@@ -101,15 +101,18 @@ setup(
         'h5py>=3.16.0',
         'matplotlib>=3.11.2',
         'numpy>=1.26',
+        'pillow>=12.3.0',
         'av>=18.1.0',
     ],
     extras_require={
         'cpu': ['mmcv-lite>=2.1.0,<2.2.0'],
         'gpu': ['mmcv>=2.1.0,<2.2.0'],
         'tests': [
-            'pytest', 'ruff', 'openmim', 'torchvggish', 'resampy', 'soundfile'
+            'pytest', 'ruff', 'openmim', 'torchvggish', 'resampy',
+            'soundfile', 'playwright'
         ],
         'mim': ['openmim'],
+        'demo': ['gradio>=6.31.0,<7', 'gradio_client>=2.7.2,<3'],
         'tensorboard': ['tensorboard'],
     },
     zip_safe=False,

@@ -20,34 +20,30 @@ Examples::
         configs/cpsp_fully_ave.py CKPT --out-dir outputs
 """
 import argparse
-import json
 import os.path as osp
 import sys
-from typing import List, Optional
-
-import numpy as np
+from typing import List
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcpsp.apis import (  # noqa: E402
-    AVFeatureExtractor,
-    inference_localizer,
+    InputFileError,
     init_localizer,
-    load_feature_inputs,
+    localize_inputs,
+    read_file_inputs,
+    write_result_files,
 )
-from mmcpsp.apis.inference import model_inputs  # noqa: E402
+from mmcpsp.apis.file_inference import (  # noqa: E402
+    build_video_extractor,
+    needs_extractor,
+    video_needs_weights,
+)
 from mmcpsp.apis.inference_inputs import (  # noqa: E402
     is_features_file,
     read_event_annotations,
     read_parsing_annotations,
 )
 from mmcpsp.datasets import DataValidationError  # noqa: E402
-from mmcpsp.utils import atomic_write  # noqa: E402
 from mmcpsp.utils.checkpoint import CheckpointError  # noqa: E402
-from mmcpsp.visualization import save_figure, save_result  # noqa: E402
-from mmcpsp.visualization.attention import (  # noqa: E402
-    attention_pages,
-    draw_attention,
-)
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,6 +64,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--visual-weights',
         help='VGG-19 weights, for a video input to a features model')
+    parser.add_argument(
+        '--res152-weights',
+        help='ResNet-152 weights (torchvision\'s), for a video input to a '
+        'video parsing (LLP) features model, with --audio-weights and '
+        '--r2plus1d-weights')
+    parser.add_argument(
+        '--r2plus1d-weights',
+        help='R(2+1)D-18 weights (torchvision\'s), for a video input to a '
+        'video parsing (LLP) features model')
     parser.add_argument(
         '--frames-per-segment', type=int, default=16,
         help='frames of each second averaged by VGG-19 for a features model '
@@ -95,24 +100,22 @@ def parse_args() -> argparse.Namespace:
         '(video inputs)')
     parser.add_argument(
         '--amp', action='store_true',
-        help='bfloat16 autocast (CPUs with bfloat16 kernels; on a GPU as '
-        'MMEngine chooses); the default is the float32 of the recipe')
+        help='bfloat16 autocast for the model and, for a video, the visual '
+        'feature network (CPUs with bfloat16 kernels; on a GPU as MMEngine '
+        'chooses); the default is the float32 of the recipe')
     parser.add_argument(
         '--device', default='cpu', help='device of the models, e.g. cuda:0')
     return parser.parse_args()
 
 
-def video_extractor(args: argparse.Namespace) -> AVFeatureExtractor:
-    """The feature extractor of a video input: the weights are required."""
-    if not (args.audio_weights and args.visual_weights):
-        raise SystemExit(
-            'A video input needs --audio-weights (VGGish) and '
-            '--visual-weights (VGG-19): the model reads their features.')
-    return AVFeatureExtractor(
-        args.audio_weights,
-        args.visual_weights,
-        device=args.device,
-        frames_per_segment=args.frames_per_segment)
+def video_extractor(model, args: argparse.Namespace):
+    """The feature extractor of a video input to a features model (the
+    recipe of the model's inputs): its weights are required."""
+    extractor = build_video_extractor(
+        model, vars(args), args.device, args.frames_per_segment, args.amp)
+    if extractor is None:
+        raise SystemExit(video_needs_weights(model))
+    return extractor
 
 
 def read_annotations(model, paths: List[str], video: str):
@@ -120,7 +123,10 @@ def read_annotations(model, paths: List[str], video: str):
     a list of spans (event localization) or a dict of them per modality
     (video parsing); empty when the files name no event of it."""
     if model.head.task == 'avvp':
-        spans = read_parsing_annotations(paths, video)
+        try:
+            spans = read_parsing_annotations(paths, video)
+        except ValueError as error:  # not two files or one folder
+            raise SystemExit(f'--annotations: {error}') from None
         return spans if any(spans.values()) else {}
     if len(paths) != 1:
         raise SystemExit('--annotations of an event localization model is '
@@ -128,30 +134,11 @@ def read_annotations(model, paths: List[str], video: str):
     return read_event_annotations(paths[0], video)
 
 
-def write_outputs(result, out_dir: str,
-                  frames: Optional[np.ndarray]) -> None:
-    """The JSON, the figure and, with frames, the attention pages."""
-    base = osp.join(out_dir, result.video)
-    with atomic_write(base + '.json', 'w', encoding='utf-8') as file:
-        json.dump(result.to_dict(), file, indent=2)
-    save_result(result, base + '.png')
-    written = [base + '.json', base + '.png']
-    if frames is not None:
-        pages = attention_pages(result.num_segments)
-        for number, segments in enumerate(pages, 1):
-            suffix = '' if len(pages) == 1 else f'_{number}'
-            path = f'{base}_attention{suffix}.png'
-            save_figure(draw_attention(result, frames, segments), path)
-            written.append(path)
-    print('Wrote ' + ', '.join(written))
-
-
 def main() -> None:
     args = parse_args()
     if not osp.isfile(args.input):
         raise SystemExit(f'No such file: {args.input}')
-    is_video = not is_features_file(args.input)
-    if args.attention and not is_video:
+    if args.attention and is_features_file(args.input):
         raise SystemExit('--attention draws over the frames of a video: '
                          'give a video, not a features file.')
     try:
@@ -159,13 +146,11 @@ def main() -> None:
     except CheckpointError as error:
         # Unreadable, or not the file its hash-carrying name says.
         raise SystemExit(f'Checkpoint error: {error}') from None
-    input_keys, pipeline = model_inputs(model.cfg)
     # A model trained on raw videos decodes them with its test pipeline.
-    extractor = video_extractor(args) if is_video and pipeline is None \
-        else None
+    extractor = video_extractor(model, args) if needs_extractor(
+        model, args.input) else None
     try:
-        inputs = load_feature_inputs(args.input, extractor, input_keys,
-                                     pipeline)
+        inputs = read_file_inputs(model, args.input, extractor)
         if args.annotations:
             spans = read_annotations(model, args.annotations, inputs.name)
             if spans:
@@ -173,20 +158,21 @@ def main() -> None:
             else:
                 print(f'{args.annotations} has no event of {inputs.name}: '
                       'drawn without ground truth.')
-        result = inference_localizer(
+        result = localize_inputs(
             model,
             inputs,
             window=args.window,
             stride=args.stride,
             with_attention=args.attention,
-            amp=args.amp)
-    except DataValidationError as error:
-        raise SystemExit(str(error)) from None  # it names the file
-    except ValueError as error:
-        raise SystemExit(f'{args.input}: {error}') from None
+            amp=args.amp,
+            shown_as=args.input)
+    except (InputFileError, DataValidationError) as error:
+        # Each names its file (the input, or the annotations).
+        raise SystemExit(str(error)) from None
     print(result.summary())
-    write_outputs(result, args.out_dir,
-                  inputs.frames if args.attention else None)
+    written = write_result_files(result, args.out_dir,
+                                 inputs.frames if args.attention else None)
+    print('Wrote ' + ', '.join(written))
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ from mmengine.fileio import dump
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcpsp.engine import (  # noqa: E402
     build_runner,
+    enable_mixed_precision_inference,
     enable_visualization,
     run_safely,
 )
@@ -45,6 +46,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=1,
         help='with --show-dir, draw one test video in this many')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='test in mixed precision: bfloat16 autocast on a CPU with '
+        'bfloat16 kernels, the GPU\'s autocast dtype on a GPU (one line '
+        'where neither is available); the default is float32')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -93,8 +100,14 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+
+    def test() -> dict:
+        if args.amp:
+            enable_mixed_precision_inference(cfg)
+        return build_runner(cfg).test()
+
     metrics = run_safely(
-        lambda: build_runner(cfg).test(),
+        test,
         trust_checkpoint=cfg.get('trust_checkpoint', False))
     if args.metrics_out is not None and is_main_process():
         with atomic_write(args.metrics_out, 'w') as file:

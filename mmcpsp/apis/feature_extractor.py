@@ -1,19 +1,22 @@
 """Audio and visual features of raw videos, as the published AVE files."""
-import warnings
 from dataclasses import dataclass
 from typing import Dict, Optional, Union
 
 import numpy as np
 import torch
 
-from mmcpsp.datasets.transforms.audio import waveform_to_examples
 from mmcpsp.datasets.transforms.video import decode_video
 from mmcpsp.models.backbones.vgg19_pool5 import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     VGG19Pool5,
 )
-from mmcpsp.models.backbones.vggish import VGGish
+
+from .extractor_base import (
+    ChannelNorm,
+    VideoFeatureExtractor,
+    log_mel_examples,
+)
 
 #: Frame size of the AVE recipe (VGG-19 pool5 maps of 7 x 7).
 AVE_FRAME_SIZE = 224
@@ -55,17 +58,12 @@ def decode_inputs(video_path: str,
         num_segments=num_segments,
         frames_per_segment=frames_per_segment,
         frame_size=(frame_size, frame_size))
-    if decoded.waveform is None:
-        # No audio track: silence, as VGGishLogMel's default rule.
-        waveform, sample_rate = np.zeros(0, np.float32), 16000
-    else:
-        waveform, sample_rate = decoded.waveform, decoded.sample_rate
-    examples = waveform_to_examples(waveform, sample_rate,
-                                    decoded.frames.shape[0])
-    return DecodedInputs(decoded.frames, examples, decoded.duration)
+    return DecodedInputs(decoded.frames,
+                         log_mel_examples(decoded, decoded.frames.shape[0]),
+                         decoded.duration)
 
 
-class AVFeatureExtractor:
+class AVFeatureExtractor(VideoFeatureExtractor):
     """Extract AVE-style features from a video of any length.
 
     A video is cut into T one-second segments [t, t + 1) (T from its
@@ -74,8 +72,8 @@ class AVFeatureExtractor:
     - audio: one VGGish log-mel example per segment, embedded by VGGish
       (ReLU'd 128-d, before PCA), as the AVE audio features;
     - visual: ``frames_per_segment`` frames sampled uniformly in each
-      segment, resized to ``frame_size`` squared (224, bilinear), normalised as torchvision's
-      VGG-19 weights expect (RGB, ImageNet mean and std), their VGG-19 pool5
+      segment, resized to ``frame_size`` squared (224, bilinear),
+      normalised as torchvision's VGG-19 weights expect (RGB, ImageNet mean and std), their VGG-19 pool5
       maps averaged per segment, channels last, as the AVE visual features.
       (The published AVE features used Keras's VGG-19 with caffe-style BGR
       mean subtraction; values therefore differ from the released files.)
@@ -97,6 +95,8 @@ class AVFeatureExtractor:
         frame_size (int): Side S of the square frames given to VGG-19; the
             maps are S / 32 on a side. Defaults to 224 (the AVE recipe:
             7 x 7); smaller sizes make fast tests.
+        amp (bool): VGG-19 under bfloat16 autocast (see
+            :class:`VideoFeatureExtractor`). Defaults to False.
 
     Example:
         >>> extractor = AVFeatureExtractor('vggish-10086976.pth',
@@ -112,26 +112,17 @@ class AVFeatureExtractor:
                  device: Union[str, torch.device] = 'cpu',
                  frames_per_segment: int = 16,
                  batch_size: int = 16,
-                 frame_size: int = AVE_FRAME_SIZE) -> None:
-        if frames_per_segment < 1 or batch_size < 1:
-            raise ValueError('frames_per_segment and batch_size must be '
-                             'positive')
-        if audio_weights is None or visual_weights is None:
-            warnings.warn('AVFeatureExtractor without weight files: random '
-                          'weights, the features mean nothing')
-        self.device = torch.device(device)
+                 frame_size: int = AVE_FRAME_SIZE,
+                 amp: bool = False) -> None:
+        if frames_per_segment < 1:
+            raise ValueError('frames_per_segment must be positive')
+        super().__init__(audio_weights, device, batch_size,
+                         dict(VGGish=audio_weights, VGG19=visual_weights),
+                         amp=amp)
         self.frames_per_segment = frames_per_segment
-        self.batch_size = batch_size
         self.frame_size = frame_size
-        self.audio_model = VGGish(pretrained=audio_weights)
-        self.visual_model = VGG19Pool5(pretrained=visual_weights)
-        for model in (self.audio_model, self.visual_model):
-            model.init_weights()
-            model.to(self.device).eval()
-        self._mean = torch.tensor(IMAGENET_MEAN,
-                                  device=self.device).view(1, 3, 1, 1)
-        self._std = torch.tensor(IMAGENET_STD,
-                                 device=self.device).view(1, 3, 1, 1)
+        self.visual_model = self.prepare(
+            VGG19Pool5(pretrained=visual_weights))
 
     def decode(self,
                video_path: str,
@@ -141,53 +132,24 @@ class AVFeatureExtractor:
         return decode_inputs(video_path, self.frames_per_segment,
                              self.frame_size, num_segments)
 
-    @torch.inference_mode()
     def embed(self, inputs: DecodedInputs) -> Dict[str, np.ndarray]:
         """Run VGGish and VGG-19 on decoded inputs.
 
         Returns:
             dict: ``audio`` float32 [T, 128], ``visual`` float32
             [T, 7, 7, 512] (at 224 x 224) and ``duration`` (float, s).
+            :meth:`extract` returns the same for a video file; a fixed T
+            (10 for the AVE files) pads a shorter video (last frame,
+            silence) and cuts a longer one.
         """
         num_segments, frames_per_segment = inputs.frames.shape[:2]
-        examples = torch.from_numpy(inputs.examples)
-        audio = torch.cat([
-            self.audio_model(batch.to(self.device)).cpu()
-            for batch in examples.split(self.batch_size)
-        ])
-        frames = torch.from_numpy(inputs.frames).flatten(0, 1)
-        maps = []
-        for batch in frames.split(self.batch_size):
-            batch = batch.to(self.device).permute(0, 3, 1, 2).float()
-            maps.append(
-                self.visual_model((batch - self._mean) / self._std).cpu())
-        maps = torch.cat(maps).view(num_segments, frames_per_segment,
-                                    *maps[0].shape[1:])
+        maps = self.forward_pixels(
+            self.visual_model, inputs.frames.reshape(
+                -1, *inputs.frames.shape[2:]),
+            ChannelNorm(IMAGENET_MEAN, IMAGENET_STD), self.batch_size)
+        maps = maps.view(num_segments, frames_per_segment, *maps.shape[1:])
         visual = maps.mean(dim=1).permute(0, 2, 3, 1)  # [T, 7, 7, 512]
         return dict(
-            audio=audio.numpy(),
+            audio=self.embed_audio(inputs.examples),
             visual=np.ascontiguousarray(visual.numpy()),
             duration=inputs.duration)
-
-    def extract(self,
-                video_path: str,
-                num_segments: Optional[int] = None) -> Dict[str, np.ndarray]:
-        """Features of one video of any length.
-
-        Args:
-            video_path (str): The video file (any container and codecs
-                FFmpeg decodes).
-            num_segments (int, optional): T. Defaults to None, meaning the
-                video's own number of segments; a fixed T (10 for the AVE
-                files) pads a shorter video (last frame, silence) and cuts
-                a longer one.
-
-        Returns:
-            dict: ``audio`` float32 [T, 128], ``visual`` float32
-            [T, 7, 7, 512], ``duration`` (float, seconds); T is the number
-            of segments.
-
-        Raises:
-            DataValidationError: When the file is missing or undecodable.
-        """
-        return self.embed(self.decode(video_path, num_segments))

@@ -28,6 +28,7 @@ from .inference_inputs import (
     InferenceInputs,
     load_feature_inputs,
 )
+from .inference_progress import ProgressCallback
 from .sliding_window import predict_sliding_windows
 
 ConfigLike = Union[str, Path, Config, None]
@@ -161,7 +162,8 @@ def inference_localizer(model: nn.Module,
                         batch_size: int = 16,
                         with_attention: bool = False,
                         extractor: Optional[AVFeatureExtractor] = None,
-                        amp: bool = False):
+                        amp: bool = False,
+                        progress: Optional[ProgressCallback] = None):
     """Run a model over an input of any length.
 
     Args:
@@ -184,6 +186,10 @@ def inference_localizer(model: nn.Module,
             video input for a features model. Defaults to None.
         amp (bool): Run the model in mixed precision (bfloat16 on a CPU
             with bfloat16 kernels, else one error line). Defaults to False.
+        progress (callable, optional): Told ``(stage, done, total)`` while
+            a video is decoded and its features extracted, and as the
+            windows are run (:mod:`~mmcpsp.apis.inference_progress`). Defaults to
+            None.
 
     Returns:
         The result of the model's task (:data:`RESULT_TYPES`), e.g. a
@@ -196,7 +202,7 @@ def inference_localizer(model: nn.Module,
     else:
         input_keys, pipeline = model_inputs(getattr(model, 'cfg', None))
         features = load_feature_inputs(inputs, extractor, input_keys,
-                                       pipeline)
+                                       pipeline, progress)
     scores = predict_sliding_windows(
         model,
         features.inputs,
@@ -204,7 +210,8 @@ def inference_localizer(model: nn.Module,
         stride=stride,
         batch_size=batch_size,
         with_attention=with_attention,
-        amp=amp)
+        amp=amp,
+        progress=progress)
     attention = scores.pop('attention', None)
     head = model.head
     labels = head.predict_labels(

@@ -2,6 +2,7 @@
 inputs, one row per second."""
 import os
 import os.path as osp
+import zipfile
 from dataclasses import dataclass
 from typing import (
     Callable,
@@ -24,6 +25,12 @@ from mmcpsp.datasets.llp import files as llp_files
 from mmcpsp.datasets.transforms import LoadAVEFeatures
 
 from .feature_extractor import AVFeatureExtractor
+from .inference_progress import (
+    DECODING,
+    EXTRACTING,
+    ProgressCallback,
+    report,
+)
 
 #: A features file: the model's inputs (e.g. ``audio`` [N, Ca] and
 #: ``visual`` [N, H, W, Cv]) in one ``.npz``, or ``<input>/NAME.npy`` for
@@ -133,6 +140,12 @@ def _name_of(path) -> str:
 
 
 def _from_npz(path: str, input_keys: Sequence[str]) -> FeatureInputs:
+    # np.load reads any other file as a pickle, refused with advice to
+    # allow pickles: say what the file should be instead.
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f'{path}: not an .npz archive (the arrays of the '
+                         f'model\'s inputs {list(input_keys)}, as '
+                         'numpy.savez writes them).')
     with np.load(path, allow_pickle=False) as arrays:
         missing = set(input_keys) - set(arrays.files)
         if missing:
@@ -196,34 +209,49 @@ def _from_ave_root(data_root: str, video_id: str) -> FeatureInputs:
         gt_spans=[annotations.span_of(row)])
 
 
-def _middle_frames(frames: np.ndarray) -> np.ndarray:
-    """The middle one of the frames sampled in each second [N, H, W, 3]."""
-    return frames[:, frames.shape[1] // 2]
+def _middle_frames(frames: np.ndarray, num_segments: int) -> np.ndarray:
+    """The middle one of the frames sampled in each second [N, H, W, 3],
+    from [N, F, H, W, 3] or, second-major, [F N, H, W, 3]."""
+    if frames.ndim == 4 and len(frames) != num_segments \
+            and len(frames) % num_segments == 0:
+        frames = frames.reshape(num_segments, -1, *frames.shape[1:])
+    if frames.ndim == 5:
+        frames = frames[:, frames.shape[1] // 2]
+    return frames
 
 
 def _from_video(path: str, input_keys: Sequence[str],
                 extractor: Optional[AVFeatureExtractor],
-                pipeline: Optional[VideoPipeline]) -> FeatureInputs:
+                pipeline: Optional[VideoPipeline],
+                progress: Optional[ProgressCallback]) -> FeatureInputs:
     if pipeline is not None:
         # As MMAction2's inference: the model's own test pipeline, here
         # over every second of the file (num_segments=None).
+        report(progress, DECODING, 0, 1)
         results = pipeline(dict(filename=path, num_segments=None))
+        report(progress, DECODING, 1, 1)
         inputs = {key: np.asarray(results[key]) for key in input_keys}
         frames = inputs['visual'] if inputs['visual'].ndim == 5 else None
         return FeatureInputs(
             _name_of(path), inputs, duration=float(results['duration']),
-            frames=None if frames is None else _middle_frames(frames))
+            frames=None if frames is None else _middle_frames(
+                frames, len(frames)))
     if extractor is None:
         raise ValueError(
             f'{path} is read as a video: its features need '
             'extractor=AVFeatureExtractor(audio_weights, visual_weights) '
             '(or give a features file, .npz).')
+    report(progress, DECODING, 0, 1)
     decoded = extractor.decode(path)
+    report(progress, DECODING, 1, 1)
+    report(progress, EXTRACTING, 0, 1)
     features = extractor.embed(decoded)
+    report(progress, EXTRACTING, 1, 1)
+    inputs = {key: features[key] for key in input_keys}
     return FeatureInputs(
-        _name_of(path), {key: features[key] for key in input_keys},
+        _name_of(path), inputs,
         duration=float(decoded.duration),
-        frames=_middle_frames(decoded.frames))
+        frames=_middle_frames(decoded.frames, len(inputs[input_keys[0]])))
 
 
 def read_event_annotations(path: str,
@@ -296,7 +324,8 @@ def is_features_file(inputs: InferenceInputs) -> bool:
 def load_feature_inputs(inputs: InferenceInputs,
                         extractor: Optional[AVFeatureExtractor] = None,
                         input_keys: Sequence[str] = AVEL_INPUT_KEYS,
-                        pipeline: Optional[VideoPipeline] = None
+                        pipeline: Optional[VideoPipeline] = None,
+                        progress: Optional[ProgressCallback] = None
                         ) -> FeatureInputs:
     """Read the model's inputs from what a user gives, in any form.
 
@@ -323,6 +352,9 @@ def load_feature_inputs(inputs: InferenceInputs,
         pipeline (callable, optional): A raw-video model's test pipeline
             before packing (``results -> results``). Defaults to None (a
             features model).
+        progress (callable, optional): Told ``(stage, done, total)`` as a
+            video is decoded (``'decoding'``) and its features extracted
+            (``'extracting features'``). Defaults to None.
 
     Returns:
         FeatureInputs: The inputs, checked.
@@ -337,7 +369,7 @@ def load_feature_inputs(inputs: InferenceInputs,
         return _from_npy_layout(path, input_keys)
     if isinstance(inputs, (str, os.PathLike)):
         return _from_video(os.fspath(inputs), input_keys, extractor,
-                           pipeline)
+                           pipeline, progress)
     if isinstance(inputs, Mapping):
         if 'data_root' in inputs:
             return _from_ave_root(

@@ -10,6 +10,8 @@ from mmcpsp.engine.optim_wrappers import inference_autocast
 from mmcpsp.models.backbones import AudioGuidedVisualAttention
 from mmcpsp.structures import PRED_PREFIX
 
+from .inference_progress import WINDOWS, ProgressCallback, report
+
 
 def window_starts(num_segments: int, window: int, stride: int) -> List[int]:
     """First segment of every window covering ``num_segments`` segments.
@@ -51,13 +53,23 @@ def _padded_windows(features: np.ndarray, starts: List[int],
     return windows
 
 
+def _attention_module(model: nn.Module
+                      ) -> Optional[AudioGuidedVisualAttention]:
+    return next((module for module in model.backbone.modules()
+                 if isinstance(module, AudioGuidedVisualAttention)), None)
+
+
+def has_attention_maps(model: nn.Module) -> bool:
+    """Whether the model's backbone has an audio-guided visual attention,
+    whose maps ``with_attention=True`` returns."""
+    return _attention_module(model) is not None
+
+
 @contextmanager
 def _record_attention(model: nn.Module, records: List[torch.Tensor]
                       ) -> Iterator[None]:
     """Append the region weights [B * T, R] of every backbone forward."""
-    attention = next((module for module in model.backbone.modules()
-                      if isinstance(module, AudioGuidedVisualAttention)),
-                     None)
+    attention = _attention_module(model)
     if attention is None:
         raise ValueError(
             'Attention maps need a backbone with an audio-guided visual '
@@ -83,7 +95,9 @@ def predict_sliding_windows(model: nn.Module,
                             stride: Optional[int] = None,
                             batch_size: int = 16,
                             with_attention: bool = False,
-                            amp: bool = False) -> Dict[str, np.ndarray]:
+                            amp: bool = False,
+                            progress: Optional[ProgressCallback] = None
+                            ) -> Dict[str, np.ndarray]:
     """Score every segment of an input of any length with windows of T.
 
     The input is cut into windows of ``window`` segments every ``stride``
@@ -109,6 +123,8 @@ def predict_sliding_windows(model: nn.Module,
         amp (bool): Run the model in mixed precision (bfloat16 autocast
             on a CPU; see :func:`~mmcpsp.engine.inference_autocast`).
             Defaults to False (the model's precision).
+        progress (callable, optional): Told ``('windows', done, total)``
+            before the first batch and after each. Defaults to None.
 
     Returns:
         dict[str, np.ndarray]: Every score of the head per segment
@@ -127,6 +143,7 @@ def predict_sliding_windows(model: nn.Module,
     sums: Dict[str, np.ndarray] = {}
     counts = np.zeros(num_segments)
     attention_records: List[torch.Tensor] = []
+    report(progress, WINDOWS, 0, len(starts))
     for first in range(0, len(starts), batch_size):
         batch_starts = starts[first:first + batch_size]
         data = dict(inputs={
@@ -156,6 +173,7 @@ def predict_sliding_windows(model: nn.Module,
                 if name not in sums:
                     sums[name] = np.zeros((num_segments, ) + value.shape[1:])
                 sums[name][start:stop] += value
+        report(progress, WINDOWS, first + len(batch_starts), len(starts))
     return {
         name: total / counts.reshape((-1, ) + (1, ) * (total.ndim - 1))
         for name, total in sums.items()

@@ -8,6 +8,7 @@ from .hooks import (
 from .mixed_precision import (
     check_mixed_precision,
     enable_mixed_precision,
+    enable_mixed_precision_inference,
     mixed_precision_wrapper,
 )
 from .optim_wrappers import CPUAmpOptimWrapper, cpu_supports_bfloat16
@@ -23,5 +24,6 @@ __all__ = [
     'EpochSeedHook', 'NonFiniteLossHook', 'SafeCheckpointHook',
     'build_runner', 'enable_visualization', 'prepare_training', 'run_safely',
     'CPUAmpOptimWrapper', 'cpu_supports_bfloat16', 'check_mixed_precision',
-    'enable_mixed_precision', 'mixed_precision_wrapper'
+    'enable_mixed_precision', 'enable_mixed_precision_inference',
+    'mixed_precision_wrapper'
 ]

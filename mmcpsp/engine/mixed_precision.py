@@ -64,6 +64,40 @@ def mixed_precision_wrapper() -> str:
     raise MixedPrecisionUnavailable(NO_MIXED_PRECISION)
 
 
+def gpu_autocast_dtype() -> str:
+    """bfloat16 where the GPU has it (no loss scaling needed), else
+    float16."""
+    import torch
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return 'bfloat16'
+    return 'float16'
+
+
+def enable_mixed_precision_inference(cfg: Config) -> str:
+    """``tools/test.py --amp``: the test loop runs under autocast.
+
+    MMEngine's ``TestLoop`` (``test_cfg.fp16=True``) enters
+    ``mmengine.runner.amp.autocast``: bfloat16 on a CPU, the GPU's autocast
+    dtype on a GPU; the float32 regions of
+    :mod:`mmcpsp.models.utils.precision` stay in float32 as in training.
+
+    Args:
+        cfg (Config): The test config, changed in place.
+
+    Returns:
+        str: ``'cpu'`` or the GPU device type.
+
+    Raises:
+        MixedPrecisionUnavailable: If the machine has neither a GPU nor a
+            CPU with bfloat16 kernels.
+    """
+    wrapper = mixed_precision_wrapper()
+    test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
+    test_cfg['fp16'] = True
+    cfg.test_cfg = test_cfg
+    return get_device() if wrapper == GPU_AMP else 'cpu'
+
+
 def _wrapper_name(optim_wrapper: Optional[dict]) -> str:
     """The class name of a config's wrapper (a type, or a scoped name)."""
     wrapper_type: Any = (optim_wrapper or {}).get('type', 'OptimWrapper')
@@ -100,7 +134,11 @@ def enable_mixed_precision(cfg: Config) -> str:
     for key in _ONLY_FOR[other]:
         optim_wrapper.pop(key, None)
     if chosen == GPU_AMP:
-        optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if optim_wrapper.get('dtype') is None:
+            optim_wrapper.dtype = gpu_autocast_dtype()
+        if optim_wrapper.dtype != 'bfloat16':
+            # float16 underflows small gradients: scale the loss.
+            optim_wrapper.setdefault('loss_scale', 'dynamic')
     elif optim_wrapper.get('dtype') not in (None, 'bfloat16'):
         # A GPU setting (float16): a CPU runs bfloat16 only.
         optim_wrapper.pop('dtype')

@@ -40,26 +40,137 @@ VGG19_CLASSIFIER_SHAPES: Dict[str, Tuple[int, ...]] = {
 }
 
 
-def compact_random_state_dict(shapes: Dict[str, Tuple[int, ...]],
-                              seed: int = 0) -> Dict[str, torch.Tensor]:
-    """Random tensors of the given shapes stored as one broadcast row.
+#: Blocks per stage of torchvision's ResNets, and whether they are
+#: bottlenecks (expansion 4).
+_RESNET_STAGES = {
+    18: ((2, 2, 2, 2), False), 34: ((3, 4, 6, 3), False),
+    50: ((3, 4, 6, 3), True), 101: ((3, 4, 23, 3), True),
+    152: ((3, 8, 36, 3), True)
+}
 
-    Weights get a fan-in scaled row (He), biases small values, so that
-    activations neither vanish nor explode through deep networks.
+
+def _batch_norm(prefix: str, channels: int) -> Dict[str, Tuple[int, ...]]:
+    return {
+        f'{prefix}.{name}': (channels, )
+        for name in ('weight', 'bias', 'running_mean', 'running_var')
+    } | {f'{prefix}.num_batches_tracked': ()}
+
+
+def torchvision_resnet_shapes(depth: int = 152) -> Dict[str, Tuple[int, ...]]:
+    """Keys and shapes of torchvision's ``resnet{depth}`` state dict
+    (``resnet152-b121ed2d.pth`` for 152; ``num_batches_tracked`` as newer
+    PyTorch saves it), classifier ``fc`` included."""
+    stages, bottleneck = _RESNET_STAGES[depth]
+    expansion = 4 if bottleneck else 1
+    shapes = {'conv1.weight': (64, 3, 7, 7), **_batch_norm('bn1', 64)}
+    in_channels = 64
+    for stage, num_blocks in enumerate(stages):
+        planes = 64 * 2**stage
+        for index in range(num_blocks):
+            prefix = f'layer{stage + 1}.{index}'
+            if bottleneck:
+                convs = ((planes, in_channels, 1), (planes, planes, 3),
+                         (planes * 4, planes, 1))
+            else:
+                convs = ((planes, in_channels, 3), (planes, planes, 3))
+            for number, (out, inp, size) in enumerate(convs, 1):
+                shapes[f'{prefix}.conv{number}.weight'] = (out, inp, size,
+                                                           size)
+                shapes.update(_batch_norm(f'{prefix}.bn{number}', out))
+            if index == 0 and (stage > 0 or in_channels != planes * expansion):
+                shapes[f'{prefix}.downsample.0.weight'] = (
+                    planes * expansion, in_channels, 1, 1)
+                shapes.update(
+                    _batch_norm(f'{prefix}.downsample.1', planes * expansion))
+            in_channels = planes * expansion
+    shapes['fc.weight'] = (1000, in_channels)
+    shapes['fc.bias'] = (1000, )
+    return shapes
+
+
+def _conv2plus1d(prefix: str, in_channels: int, mid: int, out: int,
+                 spatial: int) -> Dict[str, Tuple[int, ...]]:
+    """torchvision's Conv2Plus1D Sequential: conv (0), bn (1), conv (3)."""
+    return {
+        f'{prefix}.0.weight': (mid, in_channels, 1, spatial, spatial),
+        **_batch_norm(f'{prefix}.1', mid),
+        f'{prefix}.3.weight': (out, mid, 3, 1, 1),
+    }
+
+
+def torchvision_r2plus1d_18_shapes() -> Dict[str, Tuple[int, ...]]:
+    """Keys and shapes of torchvision's ``r2plus1d_18`` state dict
+    (``r2plus1d_18-91a641e6.pth``, Kinetics-400), classifier included. A
+    block's middle width is ``(in * out * 27) // (in * 9 + 3 * out)`` of its
+    own channels, for both its convolutions; the stem's is 45."""
+    shapes = {**_conv2plus1d('stem', 3, 45, 64, 7), **_batch_norm('stem.4', 64)}
+    in_channels = 64
+    for stage in range(4):
+        planes = 64 * 2**stage
+        for index in range(2):
+            prefix = f'layer{stage + 1}.{index}'
+            block_in = in_channels if index == 0 else planes
+            mid = (block_in * planes * 27) // (block_in * 9 + 3 * planes)
+            for number, conv_in in ((1, block_in), (2, planes)):
+                shapes.update(_conv2plus1d(f'{prefix}.conv{number}.0',
+                                           conv_in, mid, planes, 3))
+                shapes.update(_batch_norm(f'{prefix}.conv{number}.1', planes))
+            if index == 0 and stage > 0:
+                shapes[f'{prefix}.downsample.0.weight'] = (planes, in_channels,
+                                                           1, 1, 1)
+                shapes.update(_batch_norm(f'{prefix}.downsample.1', planes))
+        in_channels = planes
+    shapes['fc.weight'] = (400, 512)
+    shapes['fc.bias'] = (400, )
+    return shapes
+
+
+def _random_tensor(key: str, shape: Tuple[int, ...],
+                   generator: torch.Generator, compact: bool) -> torch.Tensor:
+    if key.endswith('num_batches_tracked'):
+        return torch.tensor(0)
+    if key.endswith('running_var'):
+        return 0.5 + torch.rand(shape, generator=generator)
+    if key.endswith('running_mean'):
+        return 0.1 * torch.randn(shape, generator=generator)
+    if len(shape) == 1 and key.endswith('weight'):  # a norm's scale
+        return 0.5 + 0.1 * torch.randn(shape, generator=generator)
+    if len(shape) == 1:
+        return torch.randn(shape, generator=generator) * 0.01
+    row_shape = (1, ) + tuple(shape[1:]) if compact else tuple(shape)
+    fan_in = max(1, int(torch.tensor(shape[1:]).prod()))
+    # With one row for all outputs its sum is what every output sees, so
+    # scale by fan-in and keep it positive on average.
+    row = torch.rand(row_shape, generator=generator) * 2 / fan_in
+    if not compact:
+        row = row - 1 / fan_in + torch.randn(
+            row_shape, generator=generator) / fan_in**0.5
+    return row.expand(shape)
+
+
+def compact_random_state_dict(shapes: Dict[str, Tuple[int, ...]],
+                              seed: int = 0,
+                              compact: bool = True
+                              ) -> Dict[str, torch.Tensor]:
+    """Random tensors of the given shapes, by default stored as one
+    broadcast row.
+
+    Weights get a fan-in scaled row (He), biases small values, batch norms
+    a scale near 0.5 and a positive running variance, so that activations
+    neither vanish nor explode through deep networks.
+
+    Args:
+        shapes (dict): Key -> shape.
+        seed (int): Defaults to 0.
+        compact (bool): One random row per weight, broadcast (a few kB on
+            disk, every output channel alike); False for independent
+            values everywhere. Defaults to True.
     """
     generator = torch.Generator().manual_seed(seed)
-    state = {}
-    for key, shape in shapes.items():
-        row_shape = (1, ) + tuple(shape[1:]) if len(shape) > 1 else shape
-        fan_in = max(1, int(torch.tensor(shape[1:]).prod()))
-        if len(shape) > 1:
-            # One row for all outputs: its sum is what every output sees,
-            # so scale by fan-in and keep it positive on average.
-            row = torch.rand(row_shape, generator=generator) * 2 / fan_in
-        else:
-            row = torch.randn(row_shape, generator=generator) * 0.01
-        state[key] = row.expand(shape)
-    return state
+    return {
+        key: _random_tensor(key, shape, generator, compact)
+        for key, shape in shapes.items()
+    }
 
 
 def write_random_vggish(path: str, seed: int = 0) -> None:
@@ -73,3 +184,18 @@ def write_random_vgg19(path: str, seed: int = 0) -> None:
     torch.save(
         compact_random_state_dict(
             {**VGG19_FEATURE_SHAPES, **VGG19_CLASSIFIER_SHAPES}, seed), path)
+
+
+def write_random_torchvision_resnet(path: str, depth: int = 152,
+                                    seed: int = 0) -> None:
+    """A ResNet weight file in torchvision's layout, random values."""
+    torch.save(
+        compact_random_state_dict(torchvision_resnet_shapes(depth), seed),
+        path)
+
+
+def write_random_r2plus1d_18(path: str, seed: int = 0) -> None:
+    """An R(2+1)D-18 weight file in torchvision's layout, random values."""
+    torch.save(
+        compact_random_state_dict(torchvision_r2plus1d_18_shapes(), seed),
+        path)

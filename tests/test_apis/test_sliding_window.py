@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from mmcpsp.apis import init_localizer, predict_sliding_windows, window_starts
+from mmcpsp.apis.sliding_window import has_attention_maps
 from mmcpsp.structures import PRED_CATEGORY_SCORES, PRED_EVENT_SCORES
 
 CONFIG = 'configs/cpsp_fully_ave.py'
@@ -117,6 +118,17 @@ class TestPredictSlidingWindows(TestCase):
                                    rtol=1e-5)
         self.assertNotIn('attention', predict_sliding_windows(
             self.model, dict(audio=audio, visual=visual)))
+
+    def test_progress_counts_windows(self):
+        audio, visual = random_features(25)
+        calls = []
+        predict_sliding_windows(
+            self.model, dict(audio=audio, visual=visual), stride=5,
+            batch_size=3,
+            progress=lambda *args: calls.append(args))
+        self.assertEqual(calls, [('windows', 0, 4), ('windows', 3, 4),
+                                 ('windows', 4, 4)])
+        self.assertTrue(has_attention_maps(self.model))
 
     def test_rejects_mismatched_lengths(self):
         audio, _ = random_features(5)

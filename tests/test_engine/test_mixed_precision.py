@@ -54,16 +54,45 @@ def test_neither_gpu_nor_bfloat16_is_one_line(machine):
     assert '\n' not in NO_MIXED_PRECISION
 
 
-def test_amp_on_a_gpu_scales_the_loss(machine):
+def test_amp_on_a_float16_gpu_scales_the_loss(machine, monkeypatch):
     machine(gpu=True, bfloat16=False)
+    monkeypatch.setattr(mixed_precision, 'gpu_autocast_dtype',
+                        lambda: 'float16')
     cfg = config(type='CPUAmpOptimWrapper', float32_regions=['psp'])
     assert enable_mixed_precision(cfg) == 'AmpOptimWrapper'
     assert cfg.optim_wrapper == dict(
         type='AmpOptimWrapper', optimizer=dict(type='Adam', lr=1e-3),
-        loss_scale='dynamic')
+        dtype='float16', loss_scale='dynamic')
     kept = config(loss_scale=512.0)
     enable_mixed_precision(kept)
     assert kept.optim_wrapper.loss_scale == 512.0
+
+
+def test_amp_on_a_bfloat16_gpu_needs_no_loss_scale(machine, monkeypatch):
+    machine(gpu=True, bfloat16=False)
+    monkeypatch.setattr(mixed_precision, 'gpu_autocast_dtype',
+                        lambda: 'bfloat16')
+    cfg = config()
+    enable_mixed_precision(cfg)
+    assert cfg.optim_wrapper == dict(
+        type='AmpOptimWrapper', optimizer=dict(type='Adam', lr=1e-3),
+        dtype='bfloat16')
+    chosen = config(dtype='float16')  # a config's own choice is kept
+    enable_mixed_precision(chosen)
+    assert chosen.optim_wrapper.dtype == 'float16'
+    assert chosen.optim_wrapper.loss_scale == 'dynamic'
+
+
+@pytest.mark.parametrize('gpu, bfloat16', [(True, False), (False, True)])
+def test_amp_testing_autocasts_the_test_loop(machine, gpu, bfloat16):
+    from mmcpsp.engine import enable_mixed_precision_inference
+    machine(gpu=gpu, bfloat16=bfloat16)
+    cfg = Config(dict(test_cfg=dict(type='TestLoop')))
+    enable_mixed_precision_inference(cfg)
+    assert cfg.test_cfg == dict(type='TestLoop', fp16=True)
+    machine(gpu=False, bfloat16=False)
+    with pytest.raises(MixedPrecisionUnavailable, match='neither'):
+        enable_mixed_precision_inference(Config(dict()))
 
 
 def test_amp_on_a_bfloat16_cpu_takes_the_cpu_wrapper(machine):

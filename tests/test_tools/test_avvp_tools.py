@@ -106,3 +106,55 @@ def test_demo_with_dense_annotations(avvp_run, tmp_path):
         assert key in data
     assert len(data['segments']) == 25
     assert (out_dir / 'clip.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_video_with_sound_through_the_llp_extractor(avvp_run, tmp_path):
+    """A generated 25-second video with sound, an AVVP features model: the
+    LLP recipe's extractor is the one chosen (small frames here: the
+    networks are those of the recipe), 25 seconds parsed, JSON and figure
+    written as the demo writes them."""
+    from mmcpsp.apis import (
+        init_localizer,
+        localize_inputs,
+        read_file_inputs,
+        write_result_files,
+    )
+    from mmcpsp.apis.file_inference import (
+        build_video_extractor,
+        video_needs_weights,
+    )
+    from mmcpsp.apis.llp_feature_extractor import LLPFeatureExtractor
+    from mmcpsp.testing import random_image, write_test_video
+    from mmcpsp.testing.weights import (
+        write_random_r2plus1d_18,
+        write_random_torchvision_resnet,
+        write_random_vggish,
+    )
+    model = init_localizer(None, osp.join(avvp_run, 'epoch_2.pth'))
+    weights = dict(audio_weights=str(tmp_path / 'vggish.pth'),
+                   res152_weights=str(tmp_path / 'r152.pth'),
+                   r2plus1d_weights=str(tmp_path / 'r2p1d.pth'))
+    assert build_video_extractor(model, dict(weights, r2plus1d_weights=None)
+                                 ) is None
+    assert '--res152-weights (ResNet-152)' in video_needs_weights(model)
+    write_random_vggish(weights['audio_weights'])
+    write_random_torchvision_resnet(weights['res152_weights'])
+    write_random_r2plus1d_18(weights['r2plus1d_weights'])
+    assert isinstance(build_video_extractor(model, weights),
+                      LLPFeatureExtractor)
+    video = str(tmp_path / 'clip25.mp4')
+    write_test_video(video, [random_image(s, (48, 64)) for s in range(25)],
+                     tones=[440 + 110 * (s % 4) for s in range(25)])
+    extractor = LLPFeatureExtractor(*weights.values(), frame_size=32,
+                                    clip_size=32)
+    inputs = read_file_inputs(model, video, extractor)
+    assert inputs.inputs['visual'].shape == (25, 8, 2048)
+    assert inputs.frames.shape[0] == 25
+    result = localize_inputs(model, inputs)
+    assert result.num_segments == 25
+    written = write_result_files(result, str(tmp_path / 'out'), None)
+    data = json.loads((tmp_path / 'out' / 'clip25.json').read_text())
+    assert len(data['segments']) == 25
+    assert {'audio_events', 'visual_events',
+            'audio_visual_events'} <= set(data)
+    assert any(path.endswith('.png') for path in written)

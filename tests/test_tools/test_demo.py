@@ -5,22 +5,16 @@ import numpy as np
 import pytest
 from tool_runner import CONFIG, run_tool
 
-from mmcpsp.apis import load_feature_inputs
-from mmcpsp.datasets import AVEDataset
 from mmcpsp.structures import label_runs
 from mmcpsp.testing import random_image, write_test_video
-from mmcpsp.testing.weights import write_random_vgg19, write_random_vggish
 
 PNG = b'\x89PNG\r\n\x1a\n'
 
 
 @pytest.fixture(scope='module')
-def weights(tmp_path_factory) -> list:
-    folder = tmp_path_factory.mktemp('weights')
-    write_random_vggish(str(folder / 'vggish.pth'))
-    write_random_vgg19(str(folder / 'vgg19.pth'))
-    return ['--audio-weights', str(folder / 'vggish.pth'),
-            '--visual-weights', str(folder / 'vgg19.pth')]
+def weights(random_extractor_weights) -> list:
+    audio, visual = random_extractor_weights
+    return ['--audio-weights', audio, '--visual-weights', visual]
 
 
 def check_json(path, name: str, num_segments: int) -> dict:
@@ -74,26 +68,16 @@ def test_generated_video(trained_checkpoint, weights, tmp_path, seconds):
             f'clip{seconds}_attention.png').read_bytes()[:8] == PNG
 
 
-def test_features_file_with_annotations(trained_checkpoint, tiny_ave_root,
-                                        tmp_path):
-    dataset = AVEDataset(data_root=tiny_ave_root, split='test')
-    parts = [
-        load_feature_inputs(dict(
-            data_root=tiny_ave_root,
-            video_id=dataset.get_data_info(index)['video_id']))
-        for index in range(3)
-    ]
-    np.savez(tmp_path / 'stitched.npz',
-             audio=np.concatenate([p.audio for p in parts])[:25],
-             visual=np.concatenate([p.visual for p in parts])[:25])
-    lines = [f'{name}&stitched&good&{start + 10 * k:g}&{end + 10 * k:g}'
-             for k, part in enumerate(parts)
-             for name, start, end in part.gt_spans]
+def test_features_file_with_annotations(trained_checkpoint,
+                                        stitched_features, tmp_path):
+    path, spans = stitched_features
+    lines = [f'{name}&stitched&good&{start:g}&{end:g}'
+             for name, start, end in spans]
     (tmp_path / 'Annotations.txt').write_text(
         'Category&VideoID&Quality&StartTime&EndTime\n' + '\n'.join(lines))
     out_dir = tmp_path / 'out'
     run_demo([
-        str(tmp_path / 'stitched.npz'), CONFIG, trained_checkpoint,
+        path, CONFIG, trained_checkpoint,
         '--out-dir', str(out_dir), '--stride', '5', '--annotations',
         str(tmp_path / 'Annotations.txt')
     ])

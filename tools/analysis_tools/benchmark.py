@@ -15,6 +15,8 @@ or LLP folder in the released file format), this tool measures, in one process:
   DataLoader workers) beside it;
 - the peak memory of the process tree (the process and its loader
   workers, sampled from /proc every 0.25 s);
+- bfloat16 mixed precision (``--amp``) beside float32 on a CPU with
+  bfloat16 kernels: model step, runner and inference;
 - the same on the GPU when there is one (device store, and with AMP).
 
 Rates are medians over ``--rounds`` rounds; ratios compare figures of the
@@ -45,6 +47,11 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
+from mmcpsp.engine import (  # noqa: E402
+    cpu_supports_bfloat16,
+    enable_mixed_precision,
+)
+from mmcpsp.engine.optim_wrappers import inference_autocast  # noqa: E402
 from mmcpsp.registry import MODELS  # noqa: E402
 from mmcpsp.testing import (  # noqa: E402
     generate_synthetic_ave,
@@ -77,6 +84,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', help='also write the figures to this JSON')
     parser.add_argument('--skip-float64', action='store_true',
                         help='do not measure float64 (it is slow)')
+    parser.add_argument('--skip-amp', action='store_true',
+                        help='do not measure bfloat16 mixed precision')
     return parser.parse_args(argv)
 
 
@@ -144,10 +153,10 @@ def model_step_rate(cfg: Config, batches: list, precision: str,
                     device: str, args, amp: bool = False) -> float:
     """Videos/s of ``model.train_step`` on batches already in memory."""
     model = build_model(cfg, precision, device)
-    optim_cfg = cfg.optim_wrapper.copy()
-    if amp:
-        optim_cfg.type = 'AmpOptimWrapper'
-    optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    if amp:  # this machine's wrapper, as tools/train.py --amp sets it
+        cfg = cfg.copy()
+        enable_mixed_precision(cfg)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper.copy())
     model.train()
     videos = sum(len(batch['data_samples']) for batch in batches)
 
@@ -224,7 +233,7 @@ def runner_rate(cfg: Config, args, work_dir: str, amp: bool = False
     cfg.default_hooks.logger.interval = 10**9
     cfg.log_level = 'WARNING'
     if amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        enable_mixed_precision(cfg)
     timer = EpochTimer()
     runner = Runner.from_cfg(cfg)
     runner.register_hook(timer)
@@ -235,14 +244,15 @@ def runner_rate(cfg: Config, args, work_dir: str, amp: bool = False
 
 
 def inference_rates(cfg: Config, batches: list, device: str,
-                    args) -> Dict[str, float]:
-    """Videos/s at the batch size of the batches, and ms at batch 1."""
+                    args, amp: bool = False) -> Dict[str, float]:
+    """Videos/s at the batch size of the batches, and ms at batch 1
+    (``amp``: under the autocast of ``inference_localizer(amp=True)``)."""
     model = build_model(cfg, 'float32', device)
     model.eval()
     videos = sum(len(batch['data_samples']) for batch in batches)
 
     def run() -> None:
-        with torch.no_grad():
+        with torch.no_grad(), inference_autocast(device, amp):
             for batch in batches:
                 model.test_step(batch)
 
@@ -255,7 +265,7 @@ def inference_rates(cfg: Config, batches: list, device: str,
         },
         data_samples=batches[0]['data_samples'][:1])
     latencies = []
-    with torch.no_grad():
+    with torch.no_grad(), inference_autocast(device, amp):
         model.test_step(single)
         for _ in range(20):
             latencies.append(1000 / timed(lambda: model.test_step(single), 1))
@@ -310,6 +320,16 @@ def measure(args: argparse.Namespace, data_root: str, work_dir: str
                                         osp.join(work_dir, 'runner_cpu'))
     cpu.update({f'inference_{key}': value for key, value in
                 inference_rates(cfg, batches, 'cpu', args).items()})
+    if cpu_supports_bfloat16() and not args.skip_amp:
+        # bfloat16 autocast (tools/train.py --amp), side by side.
+        cpu['model_step_amp'] = model_step_rate(cfg, batches, 'float32',
+                                                'cpu', args, amp=True)
+        cpu['runner_amp'] = runner_rate(cfg, args,
+                                        osp.join(work_dir, 'runner_amp'),
+                                        amp=True)
+        cpu.update({f'inference_amp_{key}': value for key, value in
+                    inference_rates(cfg, batches, 'cpu', args,
+                                    amp=True).items()})
     cpu['loader_config'] = loader_rate(cfg.train_dataloader, args)
     streaming = cfg.train_dataloader.copy()
     streaming.dataset = dict(streaming.dataset, preload=None)
@@ -369,6 +389,12 @@ def report(results: Dict[str, object]) -> str:
         if 'plain_loop_float32' in rows:
             ratios.append('model step / plain PyTorch loop: '
                           f'{step / rows["plain_loop_float32"]:.3f}')
+        for amp, base in (('runner_amp', 'runner_float32'),
+                          ('model_step_amp', 'model_step_float32'),
+                          ('inference_amp_throughput',
+                           'inference_throughput')):
+            if amp in rows:
+                ratios.append(f'{amp} / {base}: {rows[amp] / rows[base]:.2f}')
         if 'model_step_float64' in rows:
             ratios.append('float32 / float64 model step: '
                           f'{step / rows["model_step_float64"]:.2f}')

@@ -39,6 +39,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--metric', default=METRIC, help='metric to report and select on')
     parser.add_argument(
+        '--amp', action='store_true',
+        help='train and test in mixed precision (train.py/test.py --amp)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         default=[],
@@ -71,6 +74,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     cfg_options = ['--cfg-options', *args.cfg_options] \
         if args.cfg_options else []
+    if args.amp:
+        cfg_options = ['--amp', *cfg_options]
     rows = []
     # Training prints its own log: progress is one status line per seed.
     progress = Progress(len(args.seeds), 'Seeds', 'runs', enabled=False)

@@ -15,12 +15,15 @@ frame for the times past its end (its audio is padded with silence by
 MMAction2's ``PyAVDecode`` picks frames by index and keeps every decoded
 frame of the video in memory; it ignores the audio. Here one pass over the
 file converts only the frames that are sampled, by timestamp, and keeps
-the audio.
+the audio. Which frames are kept is a :class:`FrameSampler`'s choice
+(:func:`decode_frames`): the segment times above, or the frames ffmpeg's
+``-r`` would write (``ffmpeg_rate.py``, the LLP recipe).
 """
 import math
 import os.path as osp
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any, Callable, List, Optional, Tuple
 
 import av
 import numpy as np
@@ -37,20 +40,94 @@ MIN_LAST_SEGMENT = 0.5
 
 @dataclass
 class DecodedVideo:
-    """What :func:`decode_video` returns.
+    """What :func:`decode_video` and :func:`decode_frames` return.
 
     Attributes:
-        frames (np.ndarray): uint8 [T, N, H, W, 3], RGB.
+        frames (np.ndarray | list): From :func:`decode_video`, uint8
+            [T, N, H, W, 3], RGB; from :func:`decode_frames`, the list of
+            what its sampler kept, in order.
         waveform (np.ndarray | None): float32 [C, n] in [-1, 1], from time
             0 at the native rate, quantised to 16 bits as an extracted WAV
             file would be; None without an audio track.
         sample_rate (int): Rate of ``waveform`` (0 without audio).
         duration (float): Length of the file in seconds.
     """
-    frames: np.ndarray
+    frames: Any
     waveform: Optional[np.ndarray]
     sample_rate: int
     duration: float
+
+
+class FrameSampler:
+    """Chooses frames while a video is decoded, converting each chosen one
+    once.
+
+    :func:`decode_frames` calls :meth:`add` for every decoded frame in
+    presentation order, then :meth:`finish` once. Subclasses decide which
+    frames are kept; ``convert`` turns a kept ``av.VideoFrame`` into what
+    the caller wants (an RGB array, a pair of resized images ...).
+
+    Args:
+        convert (Callable[[av.VideoFrame], Any]): Applied once per kept
+            frame.
+    """
+
+    def __init__(self, convert: Callable[[av.VideoFrame], Any]) -> None:
+        self.convert = convert
+        self._converted: Optional[Tuple[av.VideoFrame, Any]] = None
+
+    def converted(self, frame: av.VideoFrame) -> Any:
+        """``convert(frame)``, computed once however often it is kept."""
+        if self._converted is None or self._converted[0] is not frame:
+            self._converted = (frame, self.convert(frame))
+        return self._converted[1]
+
+    def add(self, frame: av.VideoFrame, time: float) -> None:
+        """Take the next decoded frame, shown from ``time`` (seconds from
+        the start of the file)."""
+        raise NotImplementedError
+
+    def finish(self, last_frame: av.VideoFrame) -> List[Any]:
+        """The kept frames, converted, once the stream has ended."""
+        raise NotImplementedError
+
+
+class SegmentFrameSampler(FrameSampler):
+    """The frames shown at given times (the rule of :func:`decode_video`).
+
+    Target time s shows the last frame whose time is at most s (the first
+    frame for targets before it, the last frame for targets past the end).
+
+    Args:
+        targets (np.ndarray): Times in seconds, non-decreasing.
+        convert (Callable[[av.VideoFrame], Any]): See
+            :class:`FrameSampler`.
+    """
+
+    def __init__(self, targets: np.ndarray,
+                 convert: Callable[[av.VideoFrame], Any]) -> None:
+        super().__init__(convert)
+        self.targets = np.asarray(targets, dtype=np.float64).ravel()
+        self.sampled: List[Any] = []
+        self.previous: Optional[av.VideoFrame] = None
+
+    def add(self, frame: av.VideoFrame, time: float) -> None:
+        """See :meth:`FrameSampler.add`."""
+        # Every target before this frame's time shows the previous frame
+        # (or this one, for targets before the first frame).
+        shown = frame if self.previous is None else self.previous
+        while (len(self.sampled) < self.targets.size
+               and self.targets[len(self.sampled)] < time):
+            self.sampled.append(self.converted(shown))
+        self.previous = frame
+
+    def finish(self, last_frame: av.VideoFrame) -> List[Any]:
+        """See :meth:`FrameSampler.finish`."""
+        # Times past the last frame (a video shorter than T) show the last
+        # one.
+        while len(self.sampled) < self.targets.size:
+            self.sampled.append(self.converted(last_frame))
+        return self.sampled
 
 
 def count_segments(duration: float) -> int:
@@ -65,8 +142,10 @@ def segment_times(num_segments: int, frames_per_segment: int) -> np.ndarray:
     return np.arange(num_segments)[:, None] + offsets[None, :]
 
 
-def _to_rgb(frame: av.VideoFrame,
-            frame_size: Optional[Tuple[int, int]]) -> np.ndarray:
+def to_rgb(frame: av.VideoFrame,
+           frame_size: Optional[Tuple[int, int]] = None) -> np.ndarray:
+    """A decoded frame as uint8 [H, W, 3] RGB, resized to (width, height)
+    (bilinear) when ``frame_size`` is given."""
     if frame_size is None:
         return frame.to_ndarray(format='rgb24')
     width, height = frame_size
@@ -109,12 +188,55 @@ def decode_video(path: str,
         DataValidationError: When the file is missing, is not a video
             FFmpeg can decode, or has no video frame.
     """
+    segments = [num_segments]
+
+    def make_sampler(stream: av.video.stream.VideoStream,
+                     duration: Optional[float]) -> SegmentFrameSampler:
+        if segments[0] is None:
+            if duration is None:
+                raise DataValidationError(path, 'a known duration', 'none')
+            segments[0] = count_segments(duration)
+        return SegmentFrameSampler(
+            segment_times(segments[0], frames_per_segment),
+            partial(to_rgb, frame_size=frame_size))
+
+    decoded = decode_frames(path, make_sampler, with_audio)
+    frames = np.stack(decoded.frames)
+    return replace(
+        decoded,
+        frames=frames.reshape(segments[0], frames_per_segment,
+                              *frames.shape[1:]))
+
+
+#: Makes the sampler of a video from its video stream and duration (None
+#: when the file does not tell).
+SamplerFactory = Callable[
+    [av.video.stream.VideoStream, Optional[float]], FrameSampler]
+
+
+def decode_frames(path: str,
+                  make_sampler: SamplerFactory,
+                  with_audio: bool = True) -> DecodedVideo:
+    """Decode a video in one pass: the frames a sampler keeps, and the
+    audio.
+
+    Args:
+        path (str): The video file.
+        make_sampler (SamplerFactory): Called once the file is open.
+        with_audio (bool): Decode the audio track. Defaults to True.
+
+    Returns:
+        DecodedVideo: ``frames`` is what the sampler's ``finish`` returns.
+
+    Raises:
+        DataValidationError: When the file is missing, is not a video
+            FFmpeg can decode, or has no video frame.
+    """
     if not osp.isfile(path):
         raise DataValidationError(path, 'a video file', 'no such file')
     try:
         with av.open(path) as container:
-            return _decode(container, path, num_segments, frames_per_segment,
-                           frame_size, with_audio)
+            return _decode(container, path, make_sampler, with_audio)
     except av.error.FFmpegError as error:
         # str(error) ends with the file name, which the message has already.
         reason = error.strerror or str(error)
@@ -123,20 +245,13 @@ def decode_video(path: str,
 
 
 def _decode(container: av.container.InputContainer, path: str,
-            num_segments: Optional[int], frames_per_segment: int,
-            frame_size: Optional[Tuple[int, int]],
-            with_audio: bool) -> DecodedVideo:
+            make_sampler: SamplerFactory, with_audio: bool) -> DecodedVideo:
     if not container.streams.video:
         raise DataValidationError(path, 'a video stream', 'none')
     origin = (container.start_time or 0) / av.time_base
     duration = _duration(container)
-    if num_segments is None:
-        if duration is None:
-            raise DataValidationError(path, 'a known duration', 'none')
-        num_segments = count_segments(duration)
-    targets = segment_times(num_segments, frames_per_segment).ravel()
-    sampled: List[Optional[np.ndarray]] = [None] * targets.size
     streams = [container.streams.video[0]]
+    sampler = make_sampler(streams[0], duration)
     audio_stream = container.streams.audio[0] if (
         with_audio and container.streams.audio) else None
     if audio_stream is not None:
@@ -145,8 +260,7 @@ def _decode(container: av.container.InputContainer, path: str,
         resampler = av.AudioResampler(format='s16p')
         audio_blocks: List[np.ndarray] = []
         audio_start: Optional[float] = None
-    next_target = 0
-    previous: Optional[Tuple[av.VideoFrame, list]] = None
+    last_frame: Optional[av.VideoFrame] = None
     last_time = -math.inf
     for frame in container.decode(*streams):
         if isinstance(frame, av.AudioFrame):
@@ -157,24 +271,11 @@ def _decode(container: av.container.InputContainer, path: str,
             continue
         time = (frame.time if frame.time is not None else last_time) - origin
         last_time = time
-        # Every target before this frame's time shows the previous frame
-        # (or this one, for targets before the first frame).
-        shown = previous if previous is not None else (frame, [])
-        while next_target < targets.size and targets[next_target] < time:
-            if not shown[1]:
-                shown[1].append(_to_rgb(shown[0], frame_size))
-            sampled[next_target] = shown[1][0]
-            next_target += 1
-        previous = (frame, [])
-    if previous is None:
+        sampler.add(frame, time)
+        last_frame = frame
+    if last_frame is None:
         raise DataValidationError(path, 'at least one video frame', 'none')
-    # Times past the last frame (a video shorter than T) show the last one.
-    if next_target < targets.size:
-        last = _to_rgb(previous[0], frame_size)
-        for index in range(next_target, targets.size):
-            sampled[index] = last
-    frames = np.stack(sampled).reshape(num_segments, frames_per_segment,
-                                       *sampled[0].shape)
+    frames = sampler.finish(last_frame)
     waveform, sample_rate = None, 0
     if audio_stream is not None:
         audio_blocks.extend(

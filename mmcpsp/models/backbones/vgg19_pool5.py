@@ -5,7 +5,7 @@ from mmcv.cnn import VGG
 
 from mmcpsp.registry import MODELS
 
-from ..utils import load_local_weights
+from ..utils import LocalWeightsMixin
 
 #: torchvision's ImageNet normalisation (RGB, pixel values in [0, 255]),
 #: the one its VGG-19 weights were trained with.
@@ -16,7 +16,7 @@ CLASSIFIER_PREFIX = 'classifier.'
 
 
 @MODELS.register_module()
-class VGG19Pool5(VGG):
+class VGG19Pool5(LocalWeightsMixin, VGG):
     """VGG-19 up to its last max-pool: the visual maps of AVE.
 
     mmcv's :class:`~mmcv.cnn.VGG` builds the layer sequence of torchvision's
@@ -36,26 +36,13 @@ class VGG19Pool5(VGG):
             mmcv's VGG initialisation.
     """
 
+    weight_drop_prefixes = (CLASSIFIER_PREFIX, )
+
     def __init__(self, pretrained: Optional[str] = None) -> None:
         super().__init__(
             depth=19, num_classes=-1, out_indices=(4, ),
             with_last_pool=True)
-        self.pretrained = pretrained
-
-    def init_weights(self) -> None:
-        """Load ``pretrained`` when given (mmcv's VGG initialisation
-        otherwise)."""
-        if self.pretrained is not None:
-            load_local_weights(
-                self, self.pretrained, drop_prefixes=(CLASSIFIER_PREFIX, ))
-        else:
-            super().init_weights()
-
-    def train(self, mode: bool = True) -> 'VGG19Pool5':
-        """Set the training mode; returns the module (mmcv's VGG returns
-        None, which breaks ``model.eval()`` chaining)."""
-        super().train(mode)
-        return self
+        self.weight_file = pretrained
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """Compute the pool5 maps.

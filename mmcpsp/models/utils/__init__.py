@@ -1,4 +1,4 @@
-from .local_weights import load_local_weights
+from .local_weights import LocalWeightsMixin, load_local_weights
 from .official_checkpoint import (
     DATA_PARALLEL_PREFIX,
     convert_official_state_dict,
@@ -20,7 +20,7 @@ from .segment_targets import (
 
 __all__ = [
     'DATA_PARALLEL_PREFIX', 'OFFICIAL_AVVP_LAYOUTS', 'OFFICIAL_LAYOUTS',
-    'OfficialLayout',
+    'LocalWeightsMixin', 'OfficialLayout',
     'convert_official_state_dict', 'detect_official_layout',
     'load_local_weights', 'load_official_checkpoint',
     'strip_data_parallel_prefix', 'unwrap_official_checkpoint', 'event_mask',

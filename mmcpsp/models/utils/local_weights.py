@@ -1,7 +1,7 @@
 """Load published weight files from a local path, strictly and safely."""
 import os.path as osp
 import pickle
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -10,7 +10,8 @@ import torch.nn as nn
 def load_local_weights(module: nn.Module,
                        path: str,
                        drop_prefixes: Sequence[str] = (),
-                       select_prefix: Optional[str] = None) -> None:
+                       select_prefix: Optional[str] = None,
+                       rename: Optional[Callable[[str], str]] = None) -> None:
     """Load a state-dict file into ``module``; every key must match.
 
     The file is read with ``weights_only=True`` (a published weight file is
@@ -29,6 +30,11 @@ def load_local_weights(module: nn.Module,
             ``'backbone.'`` in an MMAction2 checkpoint), load only those,
             without it; a file without such keys loads as it is. Defaults
             to None.
+        rename (Callable[[str], str], optional): Maps each kept key of the
+            file to the module's name for it (e.g.
+            :data:`~mmcpsp.models.utils.torchvision_keys.torchvision_resnet_key`),
+            applied after ``drop_prefixes``. Defaults to None (the file's
+            names).
 
     Raises:
         FileNotFoundError: When ``path`` is not a file.
@@ -56,7 +62,7 @@ def load_local_weights(module: nn.Module,
             if key.startswith(select_prefix)
         }
     kept = {
-        key: value
+        key if rename is None else rename(key): value
         for key, value in state_dict.items()
         if not any(key.startswith(prefix) for prefix in drop_prefixes)
     }
@@ -65,3 +71,36 @@ def load_local_weights(module: nn.Module,
     except RuntimeError as error:
         raise RuntimeError(
             f'{path} does not fit {type(module).__name__}: {error}') from None
+
+
+class LocalWeightsMixin:
+    """For a backbone of an upstream library (mmcv, MMAction2) that takes a
+    published weight file from a local path.
+
+    :meth:`init_weights` loads ``self.weight_file`` strictly with the
+    class's ``weight_rename`` and ``weight_drop_prefixes`` (see
+    :func:`load_local_weights`), or keeps the library's own initialisation
+    when it is None; :meth:`train` returns the module (mmcv's VGG and
+    MMAction2's ResNets return None, which breaks ``model.eval()``
+    chaining). List it before the library's class.
+    """
+    weight_file: Optional[str] = None
+    #: Keys of the file to leave out (a classifier).
+    weight_drop_prefixes: Tuple[str, ...] = ()
+    #: File key -> module key; wrap a function in ``staticmethod``.
+    weight_rename: Optional[Callable[[str], str]] = None
+
+    def init_weights(self) -> None:
+        """Load ``weight_file`` when given (the library's initialisation
+        otherwise)."""
+        if self.weight_file is None:
+            super().init_weights()
+            return
+        load_local_weights(self, self.weight_file,
+                           drop_prefixes=self.weight_drop_prefixes,
+                           rename=self.weight_rename)
+
+    def train(self, mode: bool = True) -> nn.Module:
+        """Set the training mode; returns the module."""
+        super().train(mode)
+        return self
