@@ -44,10 +44,11 @@ def test_soak_of_three_epochs(tmp_path, monkeypatch, capfd):
                         f'{row["pss_mib"]:.1f} | 1')
     growth = 100 * (rows[2]['rss_mib'] - rows[1]['rss_mib']) / rows[1][
         'rss_mib']
-    assert re.fullmatch(
-        rf'RSS after epoch 1: {rows[0]["rss_mib"]:.1f} MiB; after epoch 3: '
-        rf'{rows[2]["rss_mib"]:.1f} MiB; growth from epoch 2 to epoch 3: '
-        rf'{growth:+.2f} % \(PSS [+-]\d+\.\d\d %\)', lines[table + 4])
+    summary = (f'RSS after epoch 1: {rows[0]["rss_mib"]:.1f} MiB; after '
+               f'epoch 3: {rows[2]["rss_mib"]:.1f} MiB; growth from epoch 2 '
+               f'to epoch 3: {growth:+.2f} % (PSS ')
+    assert re.fullmatch(re.escape(summary) + r'[+-]\d+\.\d\d %\)',
+                        lines[table + 4]), lines[table + 4]
     # What the soak trained: the checkpoints of every epoch, as a user's run.
     assert osp.isfile(tmp_path / 'soak_run' / 'epoch_3.pth')
 
