@@ -3,6 +3,7 @@ import importlib.util
 import json
 import os.path as osp
 
+import pytest
 from tool_runner import CONFIG, REPO_ROOT
 
 
@@ -44,6 +45,7 @@ def test_benchmark_reports_every_row(tmp_path, capsys):
         assert 'runner_amp / runner_float32: ' in printed
 
 
+@pytest.mark.slow
 def test_benchmark_of_an_avvp_config(tmp_path, capsys):
     """The LLP config on a generated LLP folder: the same rows."""
     tool = load_tool()
