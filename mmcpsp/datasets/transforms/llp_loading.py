@@ -1,10 +1,10 @@
-import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmcpsp.registry import TRANSFORMS
 
 from ..constants import NUM_SEGMENTS
 from ..llp.files import FRAMES_PER_SEGMENT, load_features
+from .loading import floating_dtype
 
 
 @TRANSFORMS.register_module()
@@ -30,10 +30,7 @@ class LoadLLPFeatures(BaseTransform):
     """
 
     def __init__(self, dtype: str = 'float32') -> None:
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != 'f':
-            raise ValueError(
-                f'dtype must be a floating-point type, got {dtype!r}')
+        self.dtype = floating_dtype(dtype)
 
     def transform(self, results: dict) -> dict:
         """Add ``audio``, ``visual`` and ``visual_st`` to ``results``."""

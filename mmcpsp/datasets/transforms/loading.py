@@ -11,6 +11,15 @@ from ..validation import check_finite
 from .process_local import ProcessLocalState
 
 
+def floating_dtype(dtype: str) -> np.dtype:
+    """The floating dtype a loading transform outputs (ValueError for any
+    other kind)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != 'f':
+        raise ValueError(
+            f'dtype must be a floating-point type, got {dtype!r}')
+    return dtype
+
 @TRANSFORMS.register_module()
 class LoadAVEFeatures(ProcessLocalState, BaseTransform):
     """Read the audio and visual features of one AVE video.
@@ -36,10 +45,7 @@ class LoadAVEFeatures(ProcessLocalState, BaseTransform):
     """
 
     def __init__(self, dtype: str = 'float32') -> None:
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != 'f':
-            raise ValueError(
-                f'dtype must be a floating-point type, got {dtype!r}')
+        self.dtype = floating_dtype(dtype)
         self._start_process_state()
 
     _process_local = ('_readers', '_buffers')
